@@ -1,0 +1,187 @@
+"""The `hearth` command: serve the application, migrate the database, administer workspaces.
+
+This module is a composition root: each command builds `Settings` from the environment, and
+every `HearthError` becomes a one-line message on stderr and exit code 1 (usage errors exit 2),
+never a traceback.
+"""
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from hearth.app import create_app
+from hearth.errors import HearthError
+from hearth.settings import ENV_PREFIX, Settings
+from hearth.storage import (
+    Plan,
+    Role,
+    create_engine_for,
+    migrate,
+    parse_database_url,
+    require_current_schema,
+)
+from hearth.workspaces import create_site_key, create_user, create_workspace, get_workspace
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hearth",
+    help=(
+        "Hearth: open-source website-visitor identification with a two-way Salesforce "
+        "integration. Configured through HEARTH_* environment variables "
+        "(see docs/configuration.md)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on. [default: HEARTH_HOST]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on. [default: HEARTH_PORT]")
+    ] = None,
+) -> None:
+    """Migrate the database, then serve Hearth's web application."""
+    with _errors_reported():
+        settings = _load_settings(host=host, port=port)
+        migrate(settings.database_url)
+        # uvicorn configures its own loggers only; this gives Hearth's a handler and a level.
+        logging.basicConfig(level=settings.log_level.upper())
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date. Safe to repeat; on PostgreSQL, to run in parallel."""
+    with _errors_reported():
+        settings = _load_settings()
+        revision = migrate(settings.database_url)
+        database = parse_database_url(settings.database_url).render_as_string(hide_password=True)
+    Console().print(f"Database {escape(database)} is at revision {revision}.")
+
+
+@app.command("create-workspace")
+def create_workspace_command(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The workspace's display name, e.g. 'Acme Inc'.")
+    ],
+    plan: Annotated[Plan, typer.Option(help="The plan the workspace is on.")] = Plan.FREE,
+    slug: Annotated[
+        str | None,
+        typer.Option(help="Short name used in URLs and commands. [default: derived from NAME]"),
+    ] = None,
+) -> None:
+    """Create a workspace (a tenant) with a site key for its tracking snippet."""
+    with (
+        _errors_reported(),
+        _migrated_database() as engine,
+        Session(engine) as session,
+        session.begin(),
+    ):
+        workspace = create_workspace(session, name, plan, slug=slug)
+        site_key = create_site_key(session, workspace)
+        table = _record_table(
+            ("Workspace", workspace.name),
+            ("Slug", workspace.slug),
+            ("Plan", workspace.plan.value),
+            ("Site key", site_key.public_key),
+        )
+    Console().print(table)
+
+
+@app.command("create-admin")
+def create_admin_command(
+    workspace: Annotated[
+        str, typer.Option("--workspace", help="Slug of the workspace the admin belongs to.")
+    ],
+    email: Annotated[str, typer.Option(help="The address the admin signs in with.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            confirmation_prompt=True,
+            hide_input=True,
+            help="Prompted for, hidden and twice, when omitted (keeps it out of shell history).",
+        ),
+    ],
+) -> None:
+    """Create an admin user of a workspace."""
+    with (
+        _errors_reported(),
+        _migrated_database() as engine,
+        Session(engine) as session,
+        session.begin(),
+    ):
+        user = create_user(session, get_workspace(session, workspace), email, password, Role.ADMIN)
+        table = _record_table(
+            ("Workspace", workspace), ("Email", user.email), ("Role", user.role.value)
+        )
+    Console().print(table)
+
+
+def main() -> None:
+    """Entry point of the `hearth` script."""
+    app()
+
+
+def _load_settings(**overrides: str | int | None) -> Settings:
+    # Options override the environment by becoming environment variables, so derived
+    # settings (base_url from host and port) follow them.
+    environ = dict(os.environ)
+    environ.update(
+        {
+            ENV_PREFIX + name.upper(): str(value)
+            for name, value in overrides.items()
+            if value is not None
+        }
+    )
+    return Settings.from_environ(environ)
+
+
+@contextmanager
+def _errors_reported() -> Iterator[None]:
+    try:
+        yield
+    except HearthError as exc:
+        # soft_wrap: one line per error, however narrow the terminal, so logs can be grepped.
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {escape(str(exc))}")
+        raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def _migrated_database() -> Iterator[Engine]:
+    engine = create_engine_for(_load_settings().database_url)
+    try:
+        require_current_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _record_table(*rows: tuple[str, str]) -> Table:
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, escape(value))
+    return table

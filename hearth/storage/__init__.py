@@ -1,0 +1,18 @@
+"""Storage: the engine factory, Hearth's tables and their migrations."""
+
+from hearth.storage.engine import create_engine_for, parse_database_url
+from hearth.storage.models import Base, Plan, Role, SiteKey, User, Workspace
+from hearth.storage.schema import migrate, require_current_schema
+
+__all__ = [
+    "Base",
+    "Plan",
+    "Role",
+    "SiteKey",
+    "User",
+    "Workspace",
+    "create_engine_for",
+    "migrate",
+    "parse_database_url",
+    "require_current_schema",
+]

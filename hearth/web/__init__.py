@@ -1,0 +1,1 @@
+"""Hearth's web edge: routers and error handlers that create_app wires together."""
