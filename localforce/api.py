@@ -61,6 +61,8 @@ class ApiRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes
+    # The path as sent, still percent-encoded (ASGI `raw_path`); "" when the server gave none.
+    raw_path: str = ""
 
     @property
     def api_major(self) -> int:
@@ -186,6 +188,7 @@ def endpoint(org: Org, dml: Dml, handler: Handler, name: str) -> Callable[[Reque
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
+            raw_path=(request.scope.get("raw_path") or b"").decode("latin-1"),
         )
         try:
             return _render(handler(api_request), usage)

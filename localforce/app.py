@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import identity, limits, oauth, query
+from . import oauth, query
 from .api import ApiRequest, ApiResponse, endpoint, error_response
+from .bootstrap import ensure_tables
 from .dml import Dml
 from .errors import ApiError
 from .org import Org
@@ -42,10 +43,7 @@ def _versions(_: Request) -> Response:
 
 def create_app(org: Org, *, dml: Dml | None = None) -> Starlette:
     """The org's HTTP API: OAuth, REST, SOQL and sObject Collections."""
-    identity.ensure_tables(org)
-    limits.ensure_tables(org)
-    oauth.ensure_tables(org)
-    query.ensure_tables(org)
+    ensure_tables(org)
     writer = dml or Dml(org)
 
     def api(path: str, handler: Callable[[ApiRequest], ApiResponse], name: str) -> Route:

@@ -11,13 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import identity, limits, oauth, query
 from .dml import Dml, WriteOptions
-from .identity import ConnectedApp, create_connected_app, ensure_tables, list_connected_apps
+from .identity import ConnectedApp, create_connected_app, list_connected_apps
 from .identity import set_password as _set_password
 from .org import Org
 from .standard_objects import LEAD_STATUSES
 
-__all__ = ["Credentials", "bootstrap", "write_connection_file"]
+__all__ = [
+    "Credentials",
+    "admin_credentials",
+    "bootstrap",
+    "create_user",
+    "ensure_tables",
+    "write_connection_file",
+]
 
 DEFAULT_CALLBACKS = (
     "http://127.0.0.1:8000/settings/salesforce/callback",
@@ -60,6 +68,12 @@ def _insert_system(org: Org, object_name: str, values: dict[str, Any], user_id: 
     }
     org.insert_row(obj, rid, row)
     return record_id
+
+
+def ensure_tables(org: Org) -> None:
+    """The bookkeeping tables of every API module (idempotent)."""
+    for module in (identity, limits, oauth, query):
+        module.ensure_tables(org)
 
 
 def bootstrap(org: Org, *, username: str = "admin@localforce.test") -> Credentials | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -65,7 +66,8 @@ def serve_command(
     """
     org = _open(data, api_limit=api_limit)
     creds = bootstrap(org) or admin_credentials(org)
-    listeners = [Listener(host=host, port=port)]
+    app = create_app(org)
+    listeners = [Listener(app=app, host=host, port=port)]
     http_url = f"http://{host}:{port}"
     instance_url = http_url
     cert_path = None
@@ -73,7 +75,9 @@ def serve_command(
         from .tls import ensure_certificate
 
         cert_path, key_path = ensure_certificate(data)
-        listeners.append(Listener(host=host, port=tls_port, certfile=cert_path, keyfile=key_path))
+        listeners.append(
+            Listener(app=app, host=host, port=tls_port, certfile=cert_path, keyfile=key_path)
+        )
         instance_url = f"https://{host}:{tls_port}"
     path = write_connection_file(data, instance_url, creds)
     console.print(f"[bold]localforce[/bold] org in {data}")
@@ -86,7 +90,7 @@ def serve_command(
     console.print(f"  client_secret  {creds.app.client_secret}")
     console.print(f"  written to     {path}")
     sys.stderr.flush()
-    serve(create_app(org), listeners, log_level=log_level)
+    serve(listeners, log_level=log_level)
 
 
 @app.command("seed")
@@ -126,8 +130,12 @@ def seed_command(
             seed=seed,
             progress=report,
         )
-    console.print(json.dumps(result.counts if hasattr(result, "counts") else str(result)))
     org.close()
+    console.print(
+        f"seeded {result.records:,} records in {result.seconds:.1f} s "
+        f"({result.records / max(result.seconds, 1e-9):,.0f} records/s)"
+    )
+    typer.echo(json.dumps(dataclasses.asdict(result)))
 
 
 def main() -> None:

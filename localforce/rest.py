@@ -223,11 +223,23 @@ def record_handler(req: ApiRequest) -> ApiResponse:
     raise method_not_allowed(req, "GET, HEAD, PATCH, DELETE")
 
 
+def _path_tail(req: ApiRequest, skip: int, decoded: str) -> str:
+    """The path after its first `skip` segments, percent-decoded exactly once.
+
+    Taken from the raw path when the server passes it, since a value may itself hold `%`, `/`
+    or `?`; `decoded` (the router's parameter) otherwise.
+    """
+    segments = req.raw_path.split("/")
+    if len(segments) <= skip:
+        return decoded
+    return unquote("/".join(segments[skip:]))
+
+
 def external_id_handler(req: ApiRequest) -> ApiResponse:
     """`/sobjects/X/{Field}/{value}`: read, upsert (PATCH) or delete by external ID."""
     obj = sobject(req)
     key = req.dml.external_id_field(obj, req.path_params["field"])
-    value = unquote(req.path_params["value"])
+    value = _path_tail(req, 7, req.path_params["value"])
     if req.method == "PATCH" or (req.method == "POST" and key.name == "Id"):
         body = req.json_object()
         try:

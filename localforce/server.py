@@ -1,4 +1,7 @@
-"""Serving an org over HTTP and HTTPS from one process, with one Ctrl-C stopping both."""
+"""Serving ASGI apps on several ports from one process, with one Ctrl-C stopping them all.
+
+localforce serves one org over HTTP and HTTPS this way, and `make run` adds Hearth beside it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ __all__ = ["Listener", "serve"]
 
 @dataclass(frozen=True, kw_only=True)
 class Listener:
+    app: ASGIApp
     host: str
     port: int
     certfile: Path | None = None
@@ -31,11 +35,11 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve_async(app: ASGIApp, listeners: list[Listener], log_level: str = "warning") -> None:
+async def serve_async(listeners: list[Listener], log_level: str = "warning") -> None:
     servers = [
         _Server(
             uvicorn.Config(
-                app,
+                item.app,
                 host=item.host,
                 port=item.port,
                 ssl_certfile=str(item.certfile) if item.certfile else None,
@@ -57,5 +61,5 @@ async def serve_async(app: ASGIApp, listeners: list[Listener], log_level: str = 
     await asyncio.gather(*(server.serve() for server in servers))
 
 
-def serve(app: ASGIApp, listeners: list[Listener], log_level: str = "warning") -> None:
-    asyncio.run(serve_async(app, listeners, log_level))
+def serve(listeners: list[Listener], log_level: str = "warning") -> None:
+    asyncio.run(serve_async(listeners, log_level))

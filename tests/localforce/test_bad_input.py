@@ -18,6 +18,7 @@ from localforce import oauth
 from localforce.api import MAX_BODY_BYTES
 from localforce.bootstrap import Credentials
 from localforce.org import Org
+from localforce.schema import FieldDef, FieldType
 
 from .conftest import BASE, Api
 
@@ -462,5 +463,30 @@ def test_arbitrary_ids_never_fail_with_500(api: Api) -> None:
             if response.status_code >= 400:
                 assert_error(response, response.status_code)
         assert api.get(f"/sobjects/Account/{existing}").status_code == 200
+
+    check()
+
+
+def test_arbitrary_external_id_values_never_fail_with_500(api: Api, org: Org) -> None:
+    org.add_custom_field(
+        "Account",
+        FieldDef(name="Ext__c", label="Ext", type=FieldType.STRING, length=64, external_id=True,
+                 unique=True, custom=True),
+    )  # fmt: skip
+
+    @given(value=st.text(min_size=1, max_size=80))
+    @SETTINGS
+    def check(value: str) -> None:
+        url = f"/sobjects/Account/Ext__c/{quote(value, safe='')}"
+        first = api.patch(url, json={"Name": "n"})
+        assert first.status_code in (200, 201, 400, 404), (value, first.text)
+        assert "Traceback" not in first.text
+        if first.status_code >= 400:
+            assert_error(first, first.status_code)
+            return
+        again = api.patch(url, json={"Phone": "1"})
+        assert again.status_code == 200, (value, again.text)
+        assert again.json()["id"] == first.json()["id"]
+        assert api.get(url).json()["Id"] == first.json()["id"]
 
     check()

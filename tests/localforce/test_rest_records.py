@@ -380,6 +380,15 @@ def test_upsert_key_is_url_decoded_and_case_insensitive(api: Api, ext_account: s
     assert by_key.status_code == 200 and by_key.json()["Id"] == record_id
 
 
+@pytest.mark.parametrize("value", ["a%41", "50%", "100%25", "x+y", "a/b/c", "dot.inc"])
+def test_upsert_key_is_decoded_exactly_once(api: Api, ext_account: str, value: str) -> None:
+    url = f"/sobjects/Account/{ext_account}/{quote(value, safe='')}"
+    created = api.patch(url, json={"Name": "N"})
+    assert created.status_code == 201, created.text
+    assert read(api, "Account", created.json()["id"])[ext_account] == value
+    assert api.get(url).json()["Id"] == created.json()["id"]
+
+
 def test_upsert_validation_failure_writes_nothing(api: Api, ext_account: str) -> None:
     response = api.patch(f"/sobjects/Account/{ext_account}/v1", json={"Phone": "1"})
     assert_error(response, 400, "REQUIRED_FIELD_MISSING", ["Name"])

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them and prints JSON figures, each with its in-run baseline."""

@@ -1,0 +1,251 @@
+"""localforce at scale: an org of 1,000,000 records, measured through its HTTP API.
+
+Each figure has a floor measured in the same run: the same work done directly on a bare SQLite
+table holding the same rows (no HTTP, no JSON, no validation). The ratio says what the emulator
+costs over the storage it cannot go below. Memory is sampled while paging through every Account,
+to show that it stays flat.
+
+BENCH_SCALE (default 1.0) scales the org: 0.05 gives a 50,000-record org for a quick look.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from localforce import Org, bootstrap, create_app
+from localforce.limits import usage_by
+from localforce.oauth import issue_session
+from localforce.seed import seed
+
+API = "/services/data/v62.0"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    return {
+        "median_ms": round(statistics.median(samples) * 1000, 3),
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 3),
+    }
+
+
+@contextmanager
+def _serve(org: Org) -> Iterator[str]:
+    with socket_port() as port:
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(org), host="127.0.0.1", port=port, log_level="warning",
+                           lifespan="off")
+        )  # fmt: skip
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+@contextmanager
+def socket_port() -> Iterator[int]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    yield port
+
+
+def _bare_copy(org_db: Path, bare_db: Path) -> sqlite3.Connection:
+    """The floor: the Account and Contact rows in plain tables, indexed like the org's."""
+    bare = sqlite3.connect(bare_db, isolation_level=None)
+    bare.execute("PRAGMA journal_mode=WAL")
+    bare.execute(f"ATTACH DATABASE '{org_db}' AS org")
+    for table in ("Account", "Contact"):
+        bare.execute(f'CREATE TABLE "{table}" AS SELECT * FROM org."{table}"')
+    bare.execute('CREATE UNIQUE INDEX bare_account_id ON "Account" ("Id")')
+    bare.execute('CREATE INDEX bare_account_rid ON "Account" (_rid)')
+    bare.execute('CREATE UNIQUE INDEX bare_contact_id ON "Contact" ("Id")')
+    bare.execute('CREATE INDEX bare_contact_email ON "Contact" ("Email" COLLATE NOCASE)')
+    bare.execute("DETACH DATABASE org")
+    return bare
+
+
+def run() -> dict[str, Any]:
+    scale = float(os.environ.get("BENCH_SCALE", "1.0"))
+    sizes = {
+        "accounts": int(200_000 * scale),
+        "contacts": int(300_000 * scale),
+        "leads": int(300_000 * scale),
+        "opportunities": int(200_000 * scale),
+    }
+    figures: dict[str, Any] = {"org_records_requested": sum(sizes.values())}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "org"
+        org = Org.open(data)
+        creds = bootstrap(org)
+        assert creds is not None
+        rss_before_seed = _rss_mb()
+        report = seed(org, seed=7, **sizes)
+        figures["seed"] = {
+            "records": report.records,
+            "seconds": round(report.seconds, 1),
+            "records_per_s": round(report.records / report.seconds),
+            "rss_growth_mb": round(_rss_mb() - rss_before_seed, 1),
+        }
+        bare = _bare_copy(data / "org.sqlite3", Path(tmp) / "bare.sqlite3")
+        token = issue_session(org, creds.user_id, creds.app.client_id)
+        rng = random.Random(7)
+        contacts = [
+            r
+            for r in org.conn.execute(
+                'SELECT "Id", "Email" FROM "Contact" WHERE "Email" IS NOT NULL '
+                "ORDER BY random() LIMIT 500"
+            )
+        ]
+        accounts = [r[0] for r in org.conn.execute('SELECT "Id" FROM "Account" LIMIT 2000')]
+        with (
+            _serve(org) as base,
+            httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            ) as client,
+        ):
+            figures["indexed_query"] = _indexed_query(client, bare, contacts, rng)
+            figures["collection_update_200"] = _collection_update(client, bare, accounts)
+            figures["full_account_scan"] = _full_scan(client, bare)
+        figures["api_calls_by_endpoint"] = usage_by(org, "endpoint")
+        bare.close()
+        org.close()
+    return figures
+
+
+def _indexed_query(
+    client: httpx.Client, bare: sqlite3.Connection, contacts: list[tuple[str, str]],
+    rng: random.Random,
+) -> dict[str, Any]:  # fmt: skip
+    def api_by_email() -> None:
+        _, email = rng.choice(contacts)
+        soql = f"SELECT Id, Name, Email, AccountId FROM Contact WHERE Email = '{email}'"
+        response = client.get(f"{API}/query", params={"q": soql})
+        assert response.status_code == 200 and response.json()["totalSize"] >= 1
+
+    def api_by_id() -> None:
+        record_id, _ = rng.choice(contacts)
+        soql = f"SELECT Id, Name, Email FROM Contact WHERE Id = '{record_id}'"
+        assert client.get(f"{API}/query", params={"q": soql}).json()["totalSize"] == 1
+
+    def bare_by_email() -> None:
+        _, email = rng.choice(contacts)
+        rows = bare.execute(
+            'SELECT "Id", "Name", "Email", "AccountId" FROM "Contact" '
+            'WHERE "Email" = ? COLLATE NOCASE AND "IsDeleted" = 0',
+            (email,),
+        ).fetchall()
+        assert rows
+
+    api_email = _timed(api_by_email, 300)
+    api_id = _timed(api_by_id, 300)
+    floor = _timed(bare_by_email, 300)
+    return {
+        "api_by_email": api_email,
+        "api_by_id": api_id,
+        "bare_sqlite_by_email": floor,
+        "ratio_median": round(api_email["median_ms"] / max(floor["median_ms"], 1e-6), 1),
+    }
+
+
+def _collection_update(
+    client: httpx.Client, bare: sqlite3.Connection, accounts: list[str]
+) -> dict[str, Any]:
+    batches = [accounts[i : i + 200] for i in range(0, len(accounts), 200)]
+    counter = iter(range(10**9))
+
+    def api_update() -> None:
+        batch = batches[next(counter) % len(batches)]
+        records = [
+            {"attributes": {"type": "Account"}, "id": i, "Description": f"bench {n}"}
+            for n, i in enumerate(batch)
+        ]
+        response = client.patch(f"{API}/composite/sobjects", json={"records": records})
+        assert response.status_code == 200 and all(r["success"] for r in response.json())
+
+    def bare_update() -> None:
+        batch = batches[next(counter) % len(batches)]
+        bare.execute("BEGIN")
+        bare.executemany(
+            'UPDATE "Account" SET "Description" = ? WHERE "Id" = ?',
+            [(f"bench {n}", i) for n, i in enumerate(batch)],
+        )
+        bare.execute("COMMIT")
+
+    api = _timed(api_update, 30)
+    floor = _timed(bare_update, 30)
+    return {
+        "api": api,
+        "bare_sqlite": floor,
+        "api_records_per_s": round(200 / (api["median_ms"] / 1000)),
+        "ratio_median": round(api["median_ms"] / max(floor["median_ms"], 1e-6), 1),
+    }
+
+
+def _full_scan(client: httpx.Client, bare: sqlite3.Connection) -> dict[str, Any]:
+    rss: list[float] = []
+    start = time.perf_counter()
+    response = client.get(f"{API}/query", params={"q": "SELECT Id, Name, Website FROM Account"})
+    body = response.json()
+    rows, pages = len(body["records"]), 1
+    while not body["done"]:
+        body = client.get(body["nextRecordsUrl"]).json()
+        rows += len(body["records"])
+        pages += 1
+        if pages % 10 == 0:
+            rss.append(_rss_mb())
+    api_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    last, floor_rows = -1, 0
+    while True:
+        page = bare.execute(
+            'SELECT _rid, "Id", "Name", "Website" FROM "Account" '
+            'WHERE _rid > ? AND "IsDeleted" = 0 ORDER BY _rid LIMIT 2000',
+            (last,),
+        ).fetchall()
+        if not page:
+            break
+        floor_rows += len(page)
+        last = page[-1][0]
+    floor_seconds = time.perf_counter() - start
+    return {
+        "rows": rows,
+        "pages": pages,
+        "api_rows_per_s": round(rows / api_seconds),
+        "bare_sqlite_rows_per_s": round(floor_rows / floor_seconds),
+        "ratio": round(api_seconds / floor_seconds, 1),
+        "rss_mb_first_last_max": [rss[0], rss[-1], max(rss)] if rss else [],
+    }
