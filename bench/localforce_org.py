@@ -24,6 +24,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from localforce import Org, bootstrap, create_app
 from localforce.limits import usage_by
@@ -55,12 +59,11 @@ def _timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
 
 
 @contextmanager
-def _serve(org: Org) -> Iterator[str]:
+def _serve(app: ASGIApp) -> Iterator[str]:
     with socket_port() as port:
         server = uvicorn.Server(
-            uvicorn.Config(create_app(org), host="127.0.0.1", port=port, log_level="warning",
-                           lifespan="off")
-        )  # fmt: skip
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -130,15 +133,28 @@ def run() -> dict[str, Any]:
             )
         ]
         accounts = [r[0] for r in org.conn.execute('SELECT "Id" FROM "Account" LIMIT 2000')]
+        figures["http_floor"] = _http_floor()
+        domains = [
+            r[0]
+            for r in org.conn.execute(
+                'SELECT "Website" FROM "Account" WHERE "Website" IS NOT NULL '
+                "ORDER BY random() LIMIT 200"
+            )
+        ]
         with (
-            _serve(org) as base,
+            _serve(create_app(org)) as base,
             httpx.Client(
                 base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120
             ) as client,
         ):
             figures["indexed_query"] = _indexed_query(client, bare, contacts, rng)
+            figures["website_domain_query"] = _domain_query(client, bare, domains, rng)
             figures["collection_update_200"] = _collection_update(client, bare, accounts)
             figures["full_account_scan"] = _full_scan(client, bare)
+        http = figures["http_floor"]["median_ms"]
+        figures["indexed_query"]["ratio_to_http_floor"] = round(
+            figures["indexed_query"]["api_by_email"]["median_ms"] / http, 1
+        )
         figures["api_calls_by_endpoint"] = usage_by(org, "endpoint")
         bare.close()
         org.close()
@@ -177,6 +193,49 @@ def _indexed_query(
         "api_by_id": api_id,
         "bare_sqlite_by_email": floor,
         "ratio_median": round(api_email["median_ms"] / max(floor["median_ms"], 1e-6), 1),
+    }
+
+
+def _http_floor() -> dict[str, float]:
+    """A GET answering a constant JSON body on the same server stack: HTTP's own cost."""
+
+    async def constant(_: Any) -> JSONResponse:
+        return JSONResponse({"totalSize": 1, "done": True, "records": []})
+
+    app = Starlette(routes=[Route("/", constant)])
+    with _serve(app) as base, httpx.Client(base_url=base) as client:
+        return _timed(lambda: client.get("/"), 300)
+
+
+def _domain(website: str) -> str:
+    host = website.split("://")[-1].split("/")[0].lower()
+    return host.removeprefix("www.")
+
+
+def _domain_query(
+    client: httpx.Client, bare: sqlite3.Connection, websites: list[str], rng: random.Random
+) -> dict[str, Any]:
+    """Accounts by website domain (`Website LIKE '%acme.com%'`), the way accounts are matched."""
+
+    def api() -> None:
+        domain = _domain(rng.choice(websites))
+        soql = f"SELECT Id, Name, Website FROM Account WHERE Website LIKE '%{domain}%'"
+        assert client.get(f"{API}/query", params={"q": soql}).json()["totalSize"] >= 1
+
+    def bare_scan() -> None:
+        domain = _domain(rng.choice(websites))
+        rows = bare.execute(
+            'SELECT "Id", "Name", "Website" FROM "Account" WHERE "Website" LIKE ?',
+            (f"%{domain}%",),
+        ).fetchall()
+        assert rows
+
+    api_times = _timed(api, 100)
+    floor = _timed(bare_scan, 20)
+    return {
+        "api": api_times,
+        "bare_sqlite_table_scan": floor,
+        "speedup_over_scan": round(floor["median_ms"] / max(api_times["median_ms"], 1e-6), 1),
     }
 
 

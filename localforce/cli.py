@@ -121,15 +121,21 @@ def seed_command(
                 tasks[name] = progress.add_task(name, total=total)
             progress.update(tasks[name], completed=done)
 
-        result = run_seed(
-            org,
-            accounts=accounts,
-            contacts=contacts,
-            leads=leads,
-            opportunities=opportunities,
-            seed=seed,
-            progress=report,
-        )
+        try:
+            result = run_seed(
+                org,
+                accounts=accounts,
+                contacts=contacts,
+                leads=leads,
+                opportunities=opportunities,
+                seed=seed,
+                progress=report,
+                as_of=org.clock.now(),
+            )
+        except ValueError as exc:
+            progress.stop()
+            console.print(f"[red]cannot seed: {exc}[/red]")
+            raise typer.Exit(2) from None
     org.close()
     console.print(
         f"seeded {result.records:,} records in {result.seconds:.1f} s "

@@ -28,7 +28,7 @@ from .schema import FieldDef, FieldType, ObjectDef, PicklistValue, Schema
 from .standard_objects import standard_objects
 from .values import Stored, format_datetime
 
-__all__ = ["Org", "OrgConfig", "quote_ident"]
+__all__ = ["SUBSTRING_INDEXED", "Org", "OrgConfig", "quote_ident", "substring_index_name"]
 
 DB_FILE = "org.sqlite3"
 
@@ -43,6 +43,17 @@ _INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "Task": ("WhoId", "WhatId"),
     "User": ("Username", "Email"),
 }
+
+
+# Fields searched by substring (`Website LIKE '%acme.com%'`): a trigram index answers those
+# without a table scan. Website is how accounts are found by domain.
+SUBSTRING_INDEXED: frozenset[tuple[str, str]] = frozenset(
+    {("Account", "Website"), ("Lead", "Website")}
+)
+
+
+def substring_index_name(object_name: str, field_name: str) -> str:
+    return f"_lf_trigram_{object_name}_{field_name}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,8 +191,34 @@ class Org:
                     self.conn.execute(
                         f"ALTER TABLE {table} ADD COLUMN {quote_ident(f.name)} {_column_type(f)}"
                     )
+        for object_name, field_name in SUBSTRING_INDEXED:
+            if object_name == obj.name:
+                self._ensure_substring_index(obj, field_name)
         row = self.conn.execute(f"SELECT max(_rid) FROM {table}").fetchone()
         self._counters[obj.name] = row[0] or 0
+
+    def _ensure_substring_index(self, obj: ObjectDef, field_name: str) -> None:
+        """An FTS5 trigram index over one text column, kept current by triggers."""
+        index = substring_index_name(obj.name, field_name)
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (index,)).fetchone():
+            return
+        table, column, fts = quote_ident(obj.name), quote_ident(field_name), quote_ident(index)
+        self.conn.execute(
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content={table}, "
+            "content_rowid=_rid, tokenize='trigram')"
+        )
+        insert = f"INSERT INTO {fts} (rowid, {column}) VALUES (new._rid, new.{column});"
+        delete = (
+            f"INSERT INTO {fts} ({fts}, rowid, {column}) VALUES ('delete', old._rid, old.{column});"
+        )
+        triggers = {
+            "ai": f"AFTER INSERT ON {table} BEGIN {insert} END",
+            "ad": f"AFTER DELETE ON {table} BEGIN {delete} END",
+            "au": f"AFTER UPDATE OF {column} ON {table} BEGIN {delete} {insert} END",
+        }
+        for suffix, body in triggers.items():
+            self.conn.execute(f"CREATE TRIGGER {quote_ident(index + '_' + suffix)} {body}")
+        self.conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
 
     def _create_index(self, obj: ObjectDef, field_name: str, *, unique: bool) -> None:
         kind = "UNIQUE INDEX" if unique else "INDEX"
@@ -255,10 +292,25 @@ class Org:
 
     # -- rows -------------------------------------------------------------------------------
 
+    @property
+    def pod(self) -> str:
+        """The two characters after the key prefix in this org's IDs."""
+        return self._pod
+
+    def reserve_ids(self, obj: ObjectDef, count: int) -> int:
+        """Reserve `count` consecutive record counters of `obj`; returns the first.
+
+        Call inside a transaction. The table's own maximum is consulted as well as this
+        process's counter, so records written by another process (a CLI seed) are never reused.
+        """
+        row = self.conn.execute(f"SELECT max(_rid) FROM {quote_ident(obj.name)}").fetchone()
+        first = max(self._counters[obj.name], row[0] or 0) + 1
+        self._counters[obj.name] = first + count - 1
+        return first
+
     def new_id(self, obj: ObjectDef) -> tuple[int, str]:
         """Allocate the next record counter and ID of `obj` (call inside a transaction)."""
-        rid = self._counters[obj.name] + 1
-        self._counters[obj.name] = rid
+        rid = self.reserve_ids(obj, 1)
         return rid, make_id(obj.key_prefix, self._pod, rid)
 
     def insert_row(self, obj: ObjectDef, rid: int, values: Mapping[str, Stored]) -> None:

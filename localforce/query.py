@@ -18,7 +18,7 @@ from typing import Any
 from .api import ApiRequest, ApiResponse, json_response
 from .errors import ApiError
 from .ids import BASE62, to18
-from .org import Org
+from .org import SUBSTRING_INDEXED, Org, substring_index_name
 from .records import attributes
 from .soql import SoqlSyntaxError, parse
 from .soql.compiler import CompiledQuery, OutputColumn, QueryError, compile_query
@@ -82,6 +82,8 @@ def _compile(req: ApiRequest, text: str, all_rows: bool) -> CompiledQuery:
             text=text,
             today=req.org.clock.now().date(),
             include_deleted=all_rows,
+            substring_indexed=SUBSTRING_INDEXED,
+            index_name=substring_index_name,
         )
     except SoqlSyntaxError as err:
         raise ApiError(

@@ -545,8 +545,8 @@ class _Seeder:
 
     def reserve(self, table: _Table, count: int) -> _Range:
         """Counters for `count` records; contiguous because the run holds the org lock."""
-        first = self.org.new_id(table.obj)[0] if count else 0
-        return _Range(table.obj.key_prefix, self.org._pod, first, count)
+        first = self.org.reserve_ids(table.obj, count) if count else 0
+        return _Range(table.obj.key_prefix, self.org.pod, first, count)
 
     def rng(self, stream: str, first: int) -> random.Random:
         # String seeds hash with SHA-512, independent of PYTHONHASHSEED.

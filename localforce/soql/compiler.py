@@ -11,6 +11,7 @@ case-insensitively, as SOQL does. `!=` and `NOT IN` match nulls too, as in SOQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -130,6 +131,9 @@ class _Scope:
     counter: int = 0
     # Shared by a query and its semi-join subqueries so table aliases never clash.
     subqueries: list[int] = field(default_factory=lambda: [0])
+    # (object, field) pairs with a trigram index, and how that index's table is named.
+    substring_indexed: frozenset[tuple[str, str]] = frozenset()
+    index_name: Callable[[str, str], str] | None = None
 
     def error(self, code: str, node: ast.Node, message: str) -> QueryError:
         return QueryError(code, caret_diagram(self.text, node.pos, message))
@@ -244,6 +248,8 @@ def compile_query(
     today: date,
     include_deleted: bool,
     alias_prefix: str = "t",
+    substring_indexed: frozenset[tuple[str, str]] = frozenset(),
+    index_name: Callable[[str, str], str] | None = None,
 ) -> CompiledQuery:
     """Compile a top-level query (or, with `alias_prefix`, a subquery) against `schema`."""
     obj = schema.get(query.from_.name)
@@ -258,7 +264,10 @@ def compile_query(
                 "reference your WSDL or the describe call for the appropriate names.",
             ),
         )
-    scope = _Scope(schema, obj, text, today, alias_prefix, query.from_.alias)
+    scope = _Scope(
+        schema, obj, text, today, alias_prefix, query.from_.alias,
+        substring_indexed=substring_indexed, index_name=index_name,
+    )  # fmt: skip
     return _compile(query, scope, include_deleted)
 
 
@@ -484,7 +493,8 @@ def _condition(cond: ast.Condition, scope: _Scope, include_deleted: bool) -> str
             raise scope.error(
                 "INVALID_FIELD", cond, f"invalid operator on {f.name}: LIKE works on text fields"
             )
-        return f"{column} LIKE {scope.param(cond.pattern)} ESCAPE '\\'"
+        like = f"{column} LIKE {scope.param(cond.pattern)} ESCAPE '\\'"
+        return like + _substring_prefilter(cond, column, f, scope)
     if isinstance(cond, ast.InValues):
         column, f = _operand(cond.left, scope)
         values = [_value(v, f, scope, cond) for v in cond.values]
@@ -537,6 +547,29 @@ def _condition(cond: ast.Condition, scope: _Scope, include_deleted: bool) -> str
         any_match = " OR ".join(f"({a})" for a in alternatives)
         return f"NOT ({any_match}) OR {column} IS NULL" if cond.excludes else any_match
     raise AssertionError(cond)
+
+
+def _substring_prefilter(cond: ast.Like, column: str, f: FieldDef, scope: _Scope) -> str:
+    """`AND _rid IN (trigram index matches)` when an index can narrow a `%text%` search.
+
+    The LIKE itself still decides; the index only keeps SQLite from scanning the table.
+    """
+    on_base = column == f"{scope.base}.{_q(f.name)}"
+    pattern = cond.pattern
+    literal_runs = pattern.replace("_", "%").split("%")
+    if (
+        not on_base
+        or scope.index_name is None
+        or (scope.obj.name, f.name) not in scope.substring_indexed
+        or "\\" in pattern
+        or max(len(run) for run in literal_runs) < 3
+    ):
+        return ""
+    index = _q(scope.index_name(scope.obj.name, f.name))
+    return (
+        f" AND {scope.base}._rid IN (SELECT rowid FROM {index} "
+        f"WHERE {_q(f.name)} LIKE {scope.param(pattern)})"
+    )
 
 
 def _subquery_object(query: ast.Query, scope: _Scope) -> ObjectDef:

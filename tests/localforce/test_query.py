@@ -321,3 +321,37 @@ def test_custom_fields_are_queryable(api: Api, org: Org) -> None:
     api.create("Lead", LastName="x", Company="A", visitor_id__c="v-1")
     body = api.query("SELECT Visitor_Id__c FROM Lead WHERE Visitor_Id__c = 'V-1'").json()
     assert body["records"][0]["Visitor_Id__c"] == "v-1"
+
+
+def test_website_substring_search_uses_the_trigram_index(api: Api, org: Org) -> None:
+    acme = api.create("Account", Name="Acme", Website="http://www.ACME.com/about")
+    api.create("Account", Name="Acme UK", Website="https://acme.co.uk")
+    other = api.create("Account", Name="Other", Website="other.io")
+    soql = "SELECT Name FROM Account WHERE Website LIKE '%acme.com%'"
+    assert [r["Name"] for r in api.query(soql).json()["records"]] == ["Acme"]
+    # The index follows updates and deletes.
+    api.patch(f"/sobjects/Account/{other}", json={"Website": "www.acme.com"})
+    api.patch(f"/sobjects/Account/{acme}", json={"Website": "acme.org"})
+    assert [r["Name"] for r in api.query(soql).json()["records"]] == ["Other"]
+    org.conn.execute('DELETE FROM "Account" WHERE "Id" = ?', (other,))
+    assert api.query(soql).json()["totalSize"] == 0
+    # Patterns the index cannot narrow still answer correctly, by the LIKE alone.
+    assert api.query("SELECT Id FROM Account WHERE Website LIKE '%.uk'").json()["totalSize"] == 1
+
+
+def test_trigram_prefilter_is_in_the_query_plan(org: Org) -> None:
+    from localforce.org import SUBSTRING_INDEXED, substring_index_name
+    from localforce.soql import parse
+    from localforce.soql.compiler import compile_query
+
+    text = "SELECT Id FROM Account WHERE Website LIKE '%acme.com%'"
+    compiled = compile_query(
+        parse(text), org.schema, text=text, today=org.clock.now().date(),
+        include_deleted=False, substring_indexed=SUBSTRING_INDEXED,
+        index_name=substring_index_name,
+    )  # fmt: skip
+    plan = " ".join(
+        str(row[-1])
+        for row in org.conn.execute("EXPLAIN QUERY PLAN " + compiled.sql(), compiled.params)
+    )
+    assert "_lf_trigram_Account_Website" in plan and "USING INTEGER PRIMARY KEY" in plan
