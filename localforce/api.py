@@ -25,7 +25,14 @@ from .oauth import Session, authenticate
 from .org import Org
 from .versions import is_supported, major
 
-__all__ = ["ApiRequest", "ApiResponse", "endpoint", "json_response"]
+__all__ = [
+    "ApiRequest",
+    "ApiResponse",
+    "endpoint",
+    "error_response",
+    "json_response",
+    "public_json",
+]
 
 JSON_TYPE = "application/json;charset=UTF-8"
 MAX_URI_BYTES = 16_384
@@ -111,7 +118,7 @@ class ApiRequest:
 Handler = Callable[[ApiRequest], ApiResponse]
 
 
-def _render(resp: ApiResponse, usage: limits.ApiUsage | None) -> Response:
+def _render(resp: ApiResponse, usage: limits.ApiUsage | None, *, pretty: bool = False) -> Response:
     headers = dict(resp.headers)
     if usage is not None:
         headers["Sforce-Limit-Info"] = usage.header()
@@ -119,11 +126,18 @@ def _render(resp: ApiResponse, usage: limits.ApiUsage | None) -> Response:
         content = resp.raw
     elif resp.body is None:
         content = b""
+    elif pretty:
+        content = json.dumps(resp.body, indent=2).encode()
     else:
         content = json.dumps(resp.body, separators=(",", ":")).encode()
     if resp.status in (204, 304):
         return Response(status_code=resp.status, headers=headers)
     return Response(content, status_code=resp.status, headers=headers, media_type=resp.media_type)
+
+
+def public_json(body: Any) -> Response:
+    """A JSON answer outside the authenticated pipeline (the versions list)."""
+    return _render(ApiResponse(body=body), None)
 
 
 def error_response(err: ApiError | RecordError, usage: limits.ApiUsage | None = None) -> Response:
@@ -178,21 +192,28 @@ def endpoint(org: Org, dml: Dml, handler: Handler, name: str) -> Callable[[Reque
                 ),
                 usage,
             )
+        # `?_HttpMethod=PATCH` on a POST: Salesforce's escape hatch for clients without PATCH.
+        override = request.query_params.get("_HttpMethod", "").upper()
+        method = override if request.method == "POST" and override else request.method
         api_request = ApiRequest(
             org=org,
             dml=dml,
             session=session,
             version=version,
-            method=request.method,
+            method="GET" if method == "HEAD" else method,
             path_params={k: str(v) for k, v in request.path_params.items()},
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
             raw_path=(request.scope.get("raw_path") or b"").decode("latin-1"),
         )
+        pretty = request.headers.get("x-prettyprint", "") == "1"
         try:
-            return _render(handler(api_request), usage)
+            response = _render(handler(api_request), usage, pretty=pretty)
         except (ApiError, RecordError) as err:
             return error_response(err, usage)
+        if method == "HEAD":
+            return Response(status_code=response.status_code, headers=response.headers)
+        return response
 
     return run

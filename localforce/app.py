@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import oauth, query
-from .api import ApiRequest, ApiResponse, endpoint, error_response
+from .api import ApiRequest, ApiResponse, endpoint, error_response, public_json
 from .bootstrap import ensure_tables
 from .dml import Dml
 from .errors import ApiError
@@ -38,7 +38,7 @@ _DATA = "/services/data/v{version}"
 
 
 def _versions(_: Request) -> Response:
-    return JSONResponse(versions_list())
+    return public_json(versions_list())
 
 
 def create_app(org: Org, *, dml: Dml | None = None) -> Starlette:

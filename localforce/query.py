@@ -20,6 +20,7 @@ from .errors import ApiError
 from .ids import BASE62, to18
 from .org import SUBSTRING_INDEXED, Org, substring_index_name
 from .records import attributes
+from .rest import method_not_allowed
 from .soql import SoqlSyntaxError, parse
 from .soql.compiler import CompiledQuery, OutputColumn, QueryError, compile_query
 from .values import format_datetime, to_json
@@ -105,7 +106,7 @@ def query_all_handler(req: ApiRequest) -> ApiResponse:
 
 def _run(req: ApiRequest, *, all_rows: bool) -> ApiResponse:
     if req.method not in ("GET", "HEAD"):
-        raise ApiError(status=405, error_code="METHOD_NOT_ALLOWED", message="Use GET")
+        raise method_not_allowed(req, "GET, HEAD")
     text = req.query.get("q")
     if not text:
         raise ApiError(
