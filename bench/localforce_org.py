@@ -15,15 +15,13 @@ import random
 import sqlite3
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -33,6 +31,7 @@ from localforce import Org, bootstrap, create_app
 from localforce.limits import usage_by
 from localforce.oauth import issue_session
 from localforce.seed import seed
+from localforce.server import Listener, free_port, serving_in_thread
 
 API = "/services/data/v62.0"
 
@@ -58,31 +57,8 @@ def _timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     }
 
 
-@contextmanager
-def _serve(app: ASGIApp) -> Iterator[str]:
-    with socket_port() as port:
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-
-
-@contextmanager
-def socket_port() -> Iterator[int]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    yield port
+def _serve(app: ASGIApp) -> AbstractContextManager[str]:
+    return serving_in_thread(Listener(app=app, host="127.0.0.1", port=free_port()))
 
 
 def _bare_copy(org_db: Path, bare_db: Path) -> sqlite3.Connection:

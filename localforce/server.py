@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["Listener", "serve"]
+__all__ = ["Listener", "free_port", "serve", "serving_in_thread"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,3 +66,38 @@ async def serve_async(listeners: list[Listener], log_level: str = "warning") -> 
 
 def serve(listeners: list[Listener], log_level: str = "warning") -> None:
     asyncio.run(serve_async(listeners, log_level))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving_in_thread(listener: Listener, *, timeout: float = 10.0) -> Iterator[str]:
+    """Serve one listener from a background thread (tests, benchmarks); yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            listener.app,
+            host=listener.host,
+            port=listener.port,
+            ssl_certfile=str(listener.certfile) if listener.certfile else None,
+            ssl_keyfile=str(listener.keyfile) if listener.keyfile else None,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on {listener.host}:{listener.port}")
+        time.sleep(0.02)
+    scheme = "https" if listener.certfile else "http"
+    try:
+        yield f"{scheme}://{listener.host}:{listener.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=timeout)

@@ -8,16 +8,12 @@ integration would obtain it.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -26,6 +22,7 @@ from simple_salesforce.exceptions import (
 )
 
 from localforce import Org, bootstrap, create_app
+from localforce.server import Listener, free_port, serving_in_thread
 from localforce.tls import ensure_certificate
 
 
@@ -37,13 +34,6 @@ class Running:
     token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("org")
@@ -51,43 +41,26 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     org = Org.open(data)
     creds = bootstrap(org)
     assert creds is not None
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(org),
-            host="127.0.0.1",
-            port=port,
-            ssl_certfile=str(cert),
-            ssl_keyfile=str(key),
-            log_level="warning",
-            lifespan="off",
-        )
+    listener = Listener(
+        app=create_app(org), host="127.0.0.1", port=free_port(), certfile=cert, keyfile=key
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    base = f"https://127.0.0.1:{port}"
-    token = requests.post(
-        f"{base}/services/oauth2/token",
-        data={
-            "grant_type": "password",
-            "client_id": creds.app.client_id,
-            "client_secret": creds.app.client_secret,
-            "username": creds.username,
-            "password": creds.password,
-        },
-        verify=str(cert),
-        timeout=10,
-    ).json()
-    try:
-        yield Running(base, cert, org, token["access_token"])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        org.close()
+    with serving_in_thread(listener) as base:
+        token = requests.post(
+            f"{base}/services/oauth2/token",
+            data={
+                "grant_type": "password",
+                "client_id": creds.app.client_id,
+                "client_secret": creds.app.client_secret,
+                "username": creds.username,
+                "password": creds.password,
+            },
+            verify=str(cert),
+            timeout=10,
+        ).json()
+        try:
+            yield Running(base, cert, org, token["access_token"])
+        finally:
+            org.close()
 
 
 def _trusting_session(cert: Path) -> requests.Session:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 import ssl
 import stat
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from starlette.applications import Starlette
@@ -23,6 +19,7 @@ from starlette.applications import Starlette
 from localforce.bootstrap import bootstrap
 from localforce.oauth import oauth_routes
 from localforce.org import Org
+from localforce.server import Listener, free_port, serving_in_thread
 from localforce.tls import ensure_certificate
 
 
@@ -68,40 +65,22 @@ def test_an_incomplete_pair_is_replaced_by_a_matching_one(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["tls"]  # no staging directory left behind
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def https_org(tmp_path: Path) -> Iterator[tuple[str, Path, Org]]:
     """The org's OAuth routes served over HTTPS by uvicorn on a free loopback port."""
     cert_path, key_path = ensure_certificate(tmp_path)
     org = Org.open(None)
-    port = _free_port()
-    config = uvicorn.Config(
-        Starlette(routes=oauth_routes(org)),
+    listener = Listener(
+        app=Starlette(routes=oauth_routes(org)),
         host="127.0.0.1",
-        port=port,
-        ssl_certfile=str(cert_path),
-        ssl_keyfile=str(key_path),
-        log_level="warning",
-        lifespan="off",
+        port=free_port(),
+        certfile=cert_path,
+        keyfile=key_path,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     try:
-        yield f"https://127.0.0.1:{port}", cert_path, org
+        with serving_in_thread(listener) as base:
+            yield base, cert_path, org
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         org.close()
 
 
