@@ -23,6 +23,7 @@ from hearth.storage.models import Plan, Role
 from hearth.workspaces import create_user, create_workspace
 from localforce import Org, bootstrap
 from localforce import create_app as create_org_app
+from localforce.admin_api import admin_token
 from localforce.bootstrap import admin_credentials, write_connection_file
 from localforce.seed import seed
 from localforce.server import Listener, serve
@@ -41,7 +42,7 @@ def _org(data: Path, host: str, port: int, tls_port: int) -> tuple[Org, dict[str
         with console.status("Seeding the localforce org…"):
             seed(org, accounts=300, contacts=600, leads=600, opportunities=150, seed=1)
     creds = created or admin_credentials(org)
-    write_connection_file(data, f"http://{host}:{port}", creds)
+    write_connection_file(data, f"http://{host}:{port}", creds, admin_token=admin_token(org))
     cert, _ = ensure_certificate(data)
     return org, {
         "http": f"http://{host}:{port}",

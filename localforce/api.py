@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import limits
+from .dispatch import Dispatcher
 from .dml import Dml, WriteOptions
 from .errors import ApiError, RecordError
 from .oauth import Session, authenticate
@@ -70,6 +71,8 @@ class ApiRequest:
     body: bytes
     # The path as sent, still percent-encoded (ASGI `raw_path`); "" when the server gave none.
     raw_path: str = ""
+    # Composite resources run subrequests through the same route table.
+    dispatcher: Dispatcher | None = None
 
     @property
     def api_major(self) -> int:
@@ -146,7 +149,9 @@ def error_response(err: ApiError | RecordError, usage: limits.ApiUsage | None = 
     return _render(ApiResponse(status=err.status, body=err.rest_body(), headers=err.headers), usage)
 
 
-def endpoint(org: Org, dml: Dml, handler: Handler, name: str) -> Callable[[Request], Any]:
+def endpoint(
+    org: Org, dml: Dml, handler: Handler, name: str, dispatcher: Dispatcher
+) -> Callable[[Request], Any]:
     """A Starlette endpoint running `handler` inside the REST pipeline; `name` labels its calls."""
 
     async def run(request: Request) -> Response:
@@ -206,6 +211,7 @@ def endpoint(org: Org, dml: Dml, handler: Handler, name: str) -> Callable[[Reque
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
             raw_path=(request.scope.get("raw_path") or b"").decode("latin-1"),
+            dispatcher=dispatcher,
         )
         pretty = request.headers.get("x-prettyprint", "") == "1"
         try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -10,10 +11,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import oauth, query
-from .api import ApiRequest, ApiResponse, endpoint, error_response, public_json
+from .admin_api import AdminRequest, AdminRoute, admin_routes
+from .api import endpoint, error_response, public_json
 from .bootstrap import ensure_tables
+from .dispatch import ApiRoute, Dispatcher
 from .dml import Dml
 from .errors import ApiError
+from .limits import daily_usage
 from .org import Org
 from .rest import (
     describe_global_handler,
@@ -31,51 +35,66 @@ from .sobject_collections import (
 )
 from .versions import versions_list
 
-__all__ = ["create_app"]
+__all__ = ["CORE_ADMIN_ROUTES", "CORE_ROUTES", "create_app"]
 
-_ALL = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]
-_DATA = "/services/data/v{version}"
+_METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]
+
+# Order matters: the first route whose path matches handles the request.
+CORE_ROUTES: tuple[ApiRoute, ...] = (
+    ApiRoute("", resources_handler, "resources"),
+    ApiRoute("/limits", limits_handler, "limits"),
+    ApiRoute("/sobjects", describe_global_handler, "describeGlobal"),
+    ApiRoute("/sobjects/{sobject}/describe", describe_object_handler, "describe"),
+    ApiRoute("/sobjects/{sobject}", sobject_handler, "sobject"),
+    ApiRoute("/sobjects/{sobject}/{field}/{value:path}", external_id_handler, "externalId"),
+    ApiRoute("/sobjects/{sobject}/{record_id}", record_handler, "record"),
+    ApiRoute("/query", query.query_handler, "query"),
+    ApiRoute("/query/{locator}", query.query_more_handler, "queryMore"),
+    ApiRoute("/queryAll", query.query_all_handler, "queryAll"),
+    ApiRoute("/queryAll/{locator}", query.query_more_handler, "queryMore"),
+    ApiRoute("/composite/sobjects", collection_handler, "collections"),
+    ApiRoute("/composite/sobjects/{sobject}", collection_type_handler, "collections"),
+    ApiRoute("/composite/sobjects/{sobject}/{field}", collection_upsert_handler, "collections"),
+)
 
 
 def _versions(_: Request) -> Response:
     return public_json(versions_list())
 
 
-def create_app(org: Org, *, dml: Dml | None = None) -> Starlette:
-    """The org's HTTP API: OAuth, REST, SOQL and sObject Collections."""
+def _org_info(req: AdminRequest) -> dict[str, Any]:
+    return {
+        "organization_id": req.org.meta("organization_id"),
+        "api_usage": daily_usage(req.org).used,
+        "api_limit": req.org.config.daily_api_limit,
+        "now": req.org.now(),
+    }
+
+
+CORE_ADMIN_ROUTES: tuple[AdminRoute, ...] = (AdminRoute("/org", ("GET",), _org_info),)
+
+
+def create_app(
+    org: Org,
+    *,
+    dml: Dml | None = None,
+    extra_routes: Sequence[ApiRoute] = (),
+    extra_admin_routes: Sequence[AdminRoute] = (),
+) -> Starlette:
+    """The org's HTTP API: OAuth, REST, SOQL, sObject Collections, and the admin API."""
     ensure_tables(org)
     writer = dml or Dml(org)
-
-    def api(path: str, handler: Callable[[ApiRequest], ApiResponse], name: str) -> Route:
-        return Route(_DATA + path, endpoint(org, writer, handler, name), methods=_ALL)
-
+    table = (*extra_routes, *CORE_ROUTES)
+    dispatcher = Dispatcher(table)
     routes: list[BaseRoute] = [
         *oauth.oauth_routes(org),
         Route("/services/data", _versions, methods=["GET", "HEAD"]),
         Route("/services/data/", _versions, methods=["GET", "HEAD"]),
-        api("", resources_handler, "resources"),
-        api("/", resources_handler, "resources"),
-        api("/limits", limits_handler, "limits"),
-        api("/limits/", limits_handler, "limits"),
-        api("/sobjects", describe_global_handler, "describeGlobal"),
-        api("/sobjects/", describe_global_handler, "describeGlobal"),
-        api("/sobjects/{sobject}/describe", describe_object_handler, "describe"),
-        api("/sobjects/{sobject}/describe/", describe_object_handler, "describe"),
-        api("/sobjects/{sobject}", sobject_handler, "sobject"),
-        api("/sobjects/{sobject}/", sobject_handler, "sobject"),
-        api("/sobjects/{sobject}/{field}/{value:path}", external_id_handler, "externalId"),
-        api("/sobjects/{sobject}/{record_id}", record_handler, "record"),
-        api("/query", query.query_handler, "query"),
-        api("/query/", query.query_handler, "query"),
-        api("/query/{locator}", query.query_more_handler, "queryMore"),
-        api("/queryAll", query.query_all_handler, "queryAll"),
-        api("/queryAll/", query.query_all_handler, "queryAll"),
-        api("/queryAll/{locator}", query.query_more_handler, "queryMore"),
-        api("/composite/sobjects", collection_handler, "collections"),
-        api("/composite/sobjects/", collection_handler, "collections"),
-        api("/composite/sobjects/{sobject}", collection_type_handler, "collections"),
-        api("/composite/sobjects/{sobject}/{field}", collection_upsert_handler, "collections"),
+        *admin_routes(org, writer, (*extra_admin_routes, *CORE_ADMIN_ROUTES)),
     ]
+    for api_route in table:
+        run = endpoint(org, writer, api_route.handler, api_route.name, dispatcher)
+        routes += [Route(path, run, methods=_METHODS) for path in api_route.paths]
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return error_response(

@@ -163,7 +163,9 @@ def create_user(
     return user_id
 
 
-def write_connection_file(data_dir: Path, instance_url: str, creds: Credentials) -> Path:
+def write_connection_file(
+    data_dir: Path, instance_url: str, creds: Credentials, *, admin_token: str
+) -> Path:
     path = data_dir / "connection.json"
     path.write_text(
         json.dumps(
@@ -173,6 +175,7 @@ def write_connection_file(data_dir: Path, instance_url: str, creds: Credentials)
                 "client_secret": creds.app.client_secret,
                 "username": creds.username,
                 "password": creds.password,
+                "admin_token": admin_token,
             },
             indent=2,
         )

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from .admin_api import admin_token
 from .app import create_app
 from .bootstrap import admin_credentials, bootstrap, write_connection_file
 from .org import Org, OrgConfig
@@ -79,7 +80,8 @@ def serve_command(
             Listener(app=app, host=host, port=tls_port, certfile=cert_path, keyfile=key_path)
         )
         instance_url = f"https://{host}:{tls_port}"
-    path = write_connection_file(data, instance_url, creds)
+    token = admin_token(org)
+    path = write_connection_file(data, instance_url, creds, admin_token=token)
     console.print(f"[bold]localforce[/bold] org in {data}")
     console.print(f"  HTTP   {http_url}")
     if cert_path is not None:
@@ -88,6 +90,7 @@ def serve_command(
     console.print(f"  password       {creds.password}")
     console.print(f"  client_id      {creds.app.client_id}")
     console.print(f"  client_secret  {creds.app.client_secret}")
+    console.print(f"  admin token    {token}  (for {http_url}/_localforce/)")
     console.print(f"  written to     {path}")
     sys.stderr.flush()
     serve(listeners, log_level=log_level)
