@@ -50,10 +50,10 @@ app = typer.Typer(
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to listen on. [default: HEARTH_HOST]")
+        str | None, typer.Option(help="Interface (default: HEARTH_HOST, else 127.0.0.1).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port to listen on. [default: HEARTH_PORT]")
+        int | None, typer.Option(help="Port to listen on (default: HEARTH_PORT, else 8000).")
     ] = None,
 ) -> None:
     """Migrate the database, then serve Hearth's web application."""
@@ -88,7 +88,7 @@ def create_workspace_command(
     plan: Annotated[Plan, typer.Option(help="The plan the workspace is on.")] = Plan.FREE,
     slug: Annotated[
         str | None,
-        typer.Option(help="Short name used in URLs and commands. [default: derived from NAME]"),
+        typer.Option(help="Short name used in URLs and commands (default: derived from NAME)."),
     ] = None,
 ) -> None:
     """Create a workspace (a tenant) with a site key for its tracking snippet."""
