@@ -5,11 +5,17 @@ table holding the same rows (no HTTP, no JSON, no validation). The ratio says wh
 costs over the storage it cannot go below. Memory is sampled while paging through every Account,
 to show that it stays flat.
 
+Bulk API 2.0 is measured the same way: a query job over every Account downloaded page by page
+(records/s and peak RSS while downloading), and an ingest job of 100,000 Leads (records/s), each
+beside the same work on bare SQLite with the csv module.
+
 BENCH_SCALE (default 1.0) scales the org: 0.05 gives a 50,000-record org for a quick look.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import random
 import sqlite3
@@ -127,6 +133,10 @@ def run() -> dict[str, Any]:
             figures["website_domain_query"] = _domain_query(client, bare, domains, rng)
             figures["collection_update_200"] = _collection_update(client, bare, accounts)
             figures["full_account_scan"] = _full_scan(client, bare)
+            figures["bulk2_query_all_accounts"] = _bulk_query(client, bare)
+            figures["bulk2_ingest_leads"] = _bulk_ingest(
+                client, bare, data / "org.sqlite3", max(int(100_000 * scale), 1000)
+            )
         http = figures["http_floor"]["median_ms"]
         figures["indexed_query"]["ratio_to_http_floor"] = round(
             figures["indexed_query"]["api_by_email"]["median_ms"] / http, 1
@@ -283,4 +293,108 @@ def _full_scan(client: httpx.Client, bare: sqlite3.Connection) -> dict[str, Any]
         "bare_sqlite_rows_per_s": round(floor_rows / floor_seconds),
         "ratio": round(api_seconds / floor_seconds, 1),
         "rss_mb_first_last_max": [rss[0], rss[-1], max(rss)] if rss else [],
+    }
+
+
+def _bulk_wait(client: httpx.Client, kind: str, job_id: str) -> dict[str, Any]:
+    while True:
+        info: dict[str, Any] = client.get(f"{API}/jobs/{kind}/{job_id}").json()
+        if info["state"] in ("JobComplete", "Failed", "Aborted"):
+            return info
+        time.sleep(0.05)
+
+
+def _bulk_query(client: httpx.Client, bare: sqlite3.Connection) -> dict[str, Any]:
+    """Every Account through a Bulk 2.0 query job, in pages of 50,000 (simple-salesforce's
+    default), beside the same columns streamed from bare SQLite into the csv module."""
+    soql = "SELECT Id, Name, Website FROM Account"
+    rss_before = _rss_mb()
+    rss_peak = rss_before
+    start = time.perf_counter()
+    job = client.post(f"{API}/jobs/query", json={"operation": "query", "query": soql}).json()
+    info = _bulk_wait(client, "query", job["id"])
+    ran = time.perf_counter() - start
+    rows, pages, locator = 0, 0, ""
+    while locator != "null":
+        params: dict[str, Any] = {"maxRecords": 50_000}
+        if locator:
+            params["locator"] = locator
+        response = client.get(f"{API}/jobs/query/{job['id']}/results", params=params)
+        rows += int(response.headers["Sforce-NumberOfRecords"])
+        locator = response.headers["Sforce-Locator"]
+        pages += 1
+        rss_peak = max(rss_peak, _rss_mb())
+    api_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    floor_rows = 0
+    cursor = bare.execute('SELECT "Id", "Name", "Website" FROM "Account" WHERE "IsDeleted" = 0')
+    while True:
+        page = cursor.fetchmany(50_000)
+        if not page:
+            break
+        out = io.StringIO()
+        csv.writer(out, quoting=csv.QUOTE_ALL).writerows(page)
+        out.getvalue().encode()
+        floor_rows += len(page)
+    floor_seconds = time.perf_counter() - start
+    return {
+        "records": rows,
+        "pages": pages,
+        "job_seconds": round(ran, 2),
+        "state": info["state"],
+        "api_records_per_s": round(rows / api_seconds),
+        "bare_sqlite_csv_records_per_s": round(floor_rows / floor_seconds),
+        "ratio": round(api_seconds / floor_seconds, 1),
+        "rss_mb_before_peak_growth": [
+            round(rss_before, 1),
+            round(rss_peak, 1),
+            round(rss_peak - rss_before, 1),
+        ],
+    }
+
+
+def _bulk_ingest(
+    client: httpx.Client, bare: sqlite3.Connection, org_db: Path, count: int
+) -> dict[str, Any]:
+    """`count` new Leads through a Bulk 2.0 ingest job (create, upload, close, poll), beside an
+    `executemany` of the same rows into a bare copy of the Lead table."""
+    header = ("FirstName", "LastName", "Company", "Email", "Title", "Website")
+    leads = [
+        (f"Bench{i}", f"Lead {i}", f"Company {i % 5000}", f"bench.lead{i}@example.com",
+         "Head of Data", f"https://company{i % 5000}.example")
+        for i in range(count)
+    ]  # fmt: skip
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *leads])
+    data = text.getvalue().encode()
+
+    start = time.perf_counter()
+    job = client.post(f"{API}/jobs/ingest", json={"object": "Lead", "operation": "insert"}).json()
+    uploaded = client.put(
+        f"{API}/jobs/ingest/{job['id']}/batches",
+        content=data,
+        headers={"Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    client.patch(f"{API}/jobs/ingest/{job['id']}", json={"state": "UploadComplete"})
+    info = _bulk_wait(client, "ingest", job["id"])
+    api_seconds = time.perf_counter() - start
+    assert info["numberRecordsFailed"] == 0, info
+
+    bare.execute(f"ATTACH DATABASE '{org_db}' AS org")
+    bare.execute('CREATE TABLE "Lead" AS SELECT * FROM org."Lead" WHERE 0')
+    bare.execute("DETACH DATABASE org")
+    columns = ", ".join(f'"{name}"' for name in header)
+    start = time.perf_counter()
+    bare.execute("BEGIN")
+    bare.executemany(f'INSERT INTO "Lead" ({columns}) VALUES (?, ?, ?, ?, ?, ?)', leads)
+    bare.execute("COMMIT")
+    floor_seconds = time.perf_counter() - start
+    return {
+        "records": info["numberRecordsProcessed"],
+        "upload_mb": round(len(data) / 1024 / 1024, 1),
+        "api_records_per_s": round(count / api_seconds),
+        "bare_sqlite_executemany_records_per_s": round(count / floor_seconds),
+        "ratio": round(api_seconds / floor_seconds, 1),
     }

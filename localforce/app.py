@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import oauth, query
+from . import admin, automation, bulk, changes, composite, oauth, query
 from .admin_api import AdminRequest, AdminRoute, admin_routes
-from .api import endpoint, error_response, public_json
+from .api import OrgApplication, endpoint, error_response, public_json
 from .bootstrap import ensure_tables
 from .dispatch import ApiRoute, Dispatcher
 from .dml import Dml
 from .errors import ApiError
-from .limits import daily_usage
+from .limits import LongRequests, daily_usage
 from .org import Org
 from .rest import (
     describe_global_handler,
@@ -45,6 +45,7 @@ CORE_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("/limits", limits_handler, "limits"),
     ApiRoute("/sobjects", describe_global_handler, "describeGlobal"),
     ApiRoute("/sobjects/{sobject}/describe", describe_object_handler, "describe"),
+    *changes.ROUTES,
     ApiRoute("/sobjects/{sobject}", sobject_handler, "sobject"),
     ApiRoute("/sobjects/{sobject}/{field}/{value:path}", external_id_handler, "externalId"),
     ApiRoute("/sobjects/{sobject}/{record_id}", record_handler, "record"),
@@ -55,6 +56,8 @@ CORE_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("/composite/sobjects", collection_handler, "collections"),
     ApiRoute("/composite/sobjects/{sobject}", collection_type_handler, "collections"),
     ApiRoute("/composite/sobjects/{sobject}/{field}", collection_upsert_handler, "collections"),
+    *composite.ROUTES,
+    *bulk.ROUTES,
 )
 
 
@@ -71,7 +74,11 @@ def _org_info(req: AdminRequest) -> dict[str, Any]:
     }
 
 
-CORE_ADMIN_ROUTES: tuple[AdminRoute, ...] = (AdminRoute("/org", ("GET",), _org_info),)
+CORE_ADMIN_ROUTES: tuple[AdminRoute, ...] = (
+    AdminRoute("/org", ("GET",), _org_info),
+    *automation.ADMIN_ROUTES,
+    *admin.ADMIN_ROUTES,
+)
 
 
 def create_app(
@@ -83,7 +90,7 @@ def create_app(
 ) -> Starlette:
     """The org's HTTP API: OAuth, REST, SOQL, sObject Collections, and the admin API."""
     ensure_tables(org)
-    writer = dml or Dml(org)
+    writer = dml or Dml(org, before_save=automation.hooks(org))
     table = (*extra_routes, *CORE_ROUTES)
     dispatcher = Dispatcher(table)
     routes: list[BaseRoute] = [
@@ -91,9 +98,14 @@ def create_app(
         Route("/services/data", _versions, methods=["GET", "HEAD"]),
         Route("/services/data/", _versions, methods=["GET", "HEAD"]),
         *admin_routes(org, writer, (*extra_admin_routes, *CORE_ADMIN_ROUTES)),
+        *admin.browser_routes(org),
     ]
+    long_requests = LongRequests()
+    # Bulk uploads stream to disk before the pipeline; the app's Dml writes Bulk records.
+    routes += bulk.upload_routes(org, writer, dispatcher, long_requests)
+    bulk.start_runner(org, writer)
     for api_route in table:
-        run = endpoint(org, writer, api_route.handler, api_route.name, dispatcher)
+        run = endpoint(org, writer, api_route.handler, api_route.name, dispatcher, long_requests)
         routes += [Route(path, run, methods=_METHODS) for path in api_route.paths]
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -113,7 +125,7 @@ def create_app(
             )
         )
 
-    return Starlette(
+    return OrgApplication(
         routes=routes,
         exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import identity, limits, oauth, query
+from . import automation, bulk, identity, limits, oauth, query
 from .dml import Dml, WriteOptions
 from .identity import ConnectedApp, create_connected_app, list_connected_apps
 from .identity import set_password as _set_password
@@ -72,7 +72,7 @@ def _insert_system(org: Org, object_name: str, values: dict[str, Any], user_id: 
 
 def ensure_tables(org: Org) -> None:
     """The bookkeeping tables of every API module (idempotent)."""
-    for module in (identity, limits, oauth, query):
+    for module in (automation, bulk, identity, limits, oauth, query):
         module.ensure_tables(org)
 
 

@@ -22,6 +22,7 @@ from rich.progress import (
 from .admin_api import admin_token
 from .app import create_app
 from .bootstrap import admin_credentials, bootstrap, write_connection_file
+from .faults import PLAN_KEY, FaultPlan
 from .org import Org, OrgConfig
 from .server import Listener, serve
 
@@ -91,7 +92,15 @@ def serve_command(
     console.print(f"  client_id      {creds.app.client_id}")
     console.print(f"  client_secret  {creds.app.client_secret}")
     console.print(f"  admin token    {token}  (for {http_url}/_localforce/)")
+    # soft_wrap: a terminal-wide fold would break the URL for copying.
+    console.print(f"  records        {http_url}/_localforce/browse?token={token}", soft_wrap=True)
     console.print(f"  written to     {path}")
+    faults = org.meta(PLAN_KEY)
+    if faults is not None and FaultPlan.loads(faults).rules:
+        # Fault rules live in the org database: say so, lest a forgotten one look like a bug.
+        console.print(
+            f"  [yellow]fault rules are active: GET {http_url}/_localforce/faults[/yellow]"
+        )
     sys.stderr.flush()
     serve(listeners, log_level=log_level)
 

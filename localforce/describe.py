@@ -54,7 +54,7 @@ def object_summary(obj: ObjectDef, prefix: str) -> dict[str, Any]:
         "mruEnabled": obj.createable,
         "name": obj.name,
         "queryable": obj.queryable,
-        "replicateable": True,
+        "replicateable": obj.replicateable,
         "retrieveable": True,
         "searchable": obj.createable,
         "triggerable": obj.createable,

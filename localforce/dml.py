@@ -50,6 +50,11 @@ class WriteOptions:
     user_id: str
     auto_assign: bool = True
     allow_save_on_duplicates: bool = False
+    # The request's API version ("62.0"), for URLs inside error bodies; None outside REST.
+    api_version: str | None = None
+    # A specific assignment rule to run, active or not (`Sforce-Auto-Assign: <id>`, Bulk API
+    # `assignmentRuleId`); it wins over `auto_assign`.
+    assignment_rule_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

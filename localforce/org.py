@@ -62,6 +62,10 @@ class OrgConfig:
 
     access_token_ttl: timedelta = timedelta(hours=2)
     daily_api_limit: int = 100_000
+    # A request running this long counts towards the concurrent long-running limit.
+    long_request_seconds: float = 20.0
+    # New requests are refused while this many long-running requests are in flight.
+    long_request_limit: int = 25
     refresh_token_rotation: bool = False
 
 

@@ -25,7 +25,13 @@ from .soql import SoqlSyntaxError, parse
 from .soql.compiler import CompiledQuery, OutputColumn, QueryError, compile_query
 from .values import format_datetime, to_json
 
-__all__ = ["ensure_tables", "query_all_handler", "query_handler", "query_more_handler"]
+__all__ = [
+    "compile_soql",
+    "ensure_tables",
+    "query_all_handler",
+    "query_handler",
+    "query_more_handler",
+]
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
@@ -74,14 +80,15 @@ def _batch_size(req: ApiRequest) -> int:
     return DEFAULT_BATCH
 
 
-def _compile(req: ApiRequest, text: str, all_rows: bool) -> CompiledQuery:
+def compile_soql(org: Org, text: str, *, all_rows: bool) -> CompiledQuery:
+    """SOQL text compiled for `org`, failing with the REST API's errors (Bulk query jobs too)."""
     try:
         parsed = parse(text)
         return compile_query(
             parsed,
-            req.org.schema,
+            org.schema,
             text=text,
-            today=req.org.clock.now().date(),
+            today=org.clock.now().date(),
             include_deleted=all_rows,
             substring_indexed=SUBSTRING_INDEXED,
             index_name=substring_index_name,
@@ -112,7 +119,7 @@ def _run(req: ApiRequest, *, all_rows: bool) -> ApiResponse:
         raise ApiError(
             status=400, error_code="MALFORMED_QUERY", message="A query string (q=) is required"
         )
-    compiled = _compile(req, text, all_rows)
+    compiled = compile_soql(req.org, text, all_rows=all_rows)
     with req.org.lock:
         return json_response(_first_page(req, compiled, text, all_rows))
 
@@ -133,7 +140,7 @@ def query_more_handler(req: ApiRequest) -> ApiResponse:
                 message="invalid query locator",
             )
         cursor = _Cursor(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
-        compiled = _compile(req, cursor.query, cursor.all_rows)
+        compiled = compile_soql(req.org, cursor.query, all_rows=cursor.all_rows)
         return json_response(_page(req, compiled, cursor, int(position_text)))
 
 

@@ -145,6 +145,8 @@ class ObjectDef:
     updateable: bool = True
     deletable: bool = True
     queryable: bool = True
+    # getUpdated/getDeleted serve it (describe's `replicateable`).
+    replicateable: bool = True
     custom: bool = False
     _by_lower: dict[str, FieldDef] = field(default_factory=dict, compare=False, repr=False)
     _by_relationship: dict[str, FieldDef] = field(default_factory=dict, compare=False, repr=False)

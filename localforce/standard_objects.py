@@ -191,7 +191,8 @@ def standard_objects() -> list[ObjectDef]:
             text("LanguageLocaleKey", 40),
             text("TimeZoneSidKey", 40),
             text("NamespacePrefix", 15),
-        ), owned=False, createable=False, updateable=False, deletable=False),
+        ), owned=False, createable=False, updateable=False, deletable=False,
+           replicateable=False),
         _object("Profile", "00e", (
             text("Name", 255, nillable=False, name_field=True),
             text("UserType", 40),
@@ -241,7 +242,7 @@ def standard_objects() -> list[ObjectDef]:
             boolean("IsDefault"),
             boolean("IsConverted"),
         ), plural="Lead Status Values", owned=False, createable=False, updateable=False,
-           deletable=False),
+           deletable=False, replicateable=False),
         _object("Account", "001", (
             required("Name", 255, name_field=True, label="Account Name"),
             picklist("Type", ("Prospect", "Customer - Direct", "Customer - Channel",
