@@ -86,6 +86,8 @@ def serving_in_thread(listener: Listener, *, timeout: float = 10.0) -> Iterator[
             ssl_keyfile=str(listener.keyfile) if listener.keyfile else None,
             log_level="warning",
             lifespan="off",
+            # A client still holding a keep-alive connection must not stall a test's teardown.
+            timeout_graceful_shutdown=1,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

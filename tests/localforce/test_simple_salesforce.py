@@ -72,11 +72,12 @@ def _trusting_session(cert: Path) -> requests.Session:
 
 
 @pytest.fixture
-def sf(running: Running) -> Salesforce:
-    session = _trusting_session(running.cert)
-    return Salesforce(
-        instance_url=running.base, session_id=running.token, session=session, version="62.0"
-    )
+def sf(running: Running) -> Iterator[Salesforce]:
+    # Closed sessions let uvicorn shut down without waiting on idle keep-alive connections.
+    with _trusting_session(running.cert) as session:
+        yield Salesforce(
+            instance_url=running.base, session_id=running.token, session=session, version="62.0"
+        )
 
 
 def test_create_read_update_delete(sf: Salesforce) -> None:
@@ -141,12 +142,12 @@ def test_bad_query_maps_to_malformed_request(sf: Salesforce) -> None:
 
 
 def test_expired_session(running: Running) -> None:
-    session = _trusting_session(running.cert)
-    stale = Salesforce(
-        instance_url=running.base, session_id="00Dbogus!token", session=session, version="62.0"
-    )
-    with pytest.raises(SalesforceExpiredSession):
-        stale.Lead.describe()
+    with _trusting_session(running.cert) as session:
+        stale = Salesforce(
+            instance_url=running.base, session_id="00Dbogus!token", session=session, version="62.0"
+        )
+        with pytest.raises(SalesforceExpiredSession):
+            stale.Lead.describe()
 
 
 def test_api_usage_is_parsed(sf: Salesforce) -> None:
