@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import _tokens, limits
+from . import _tokens, limits, permissions
 from .dispatch import Dispatcher
 from .dml import Dml, UpsertResult, WriteOptions
 from .errors import ApiError, RecordError
@@ -42,7 +42,8 @@ from .faults import (
 from .ids import InvalidId, normalize_id
 from .oauth import Session, authenticate
 from .org import Org
-from .schema import FieldType, ObjectDef
+from .permissions import UserAccess
+from .schema import FieldType, ObjectDef, Schema
 from .versions import is_supported, major
 
 __all__ = [
@@ -85,6 +86,8 @@ class ApiRequest:
     org: Org
     dml: Dml
     session: Session
+    # The session user's permissions; `schema` is the org as that user sees it.
+    access: UserAccess
     version: str
     method: str
     path_params: Mapping[str, str]
@@ -95,6 +98,11 @@ class ApiRequest:
     raw_path: str = ""
     # Composite resources run subrequests through the same route table.
     dispatcher: Dispatcher | None = None
+
+    @property
+    def schema(self) -> Schema:
+        """The org's schema without what the user may not see (objects, custom fields)."""
+        return self.access.schema
 
     @property
     def api_major(self) -> int:
@@ -141,6 +149,7 @@ class ApiRequest:
             allow_save_on_duplicates="allowsave=true" in duplicate.replace(" ", "").lower(),
             api_version=self.version,
             assignment_rule_id=rule_id,
+            access=self.access,
         )
 
 
@@ -267,6 +276,16 @@ class _RowLocked(Dml):
         raise lock_error(self._live_row(obj, self.canonical_id(obj, record_id))["Id"])
 
 
+def api_disabled() -> ApiError:
+    """The answer to a user whose profile lacks "API Enabled" (the org-wide wording is
+    Salesforce's own)."""
+    return ApiError(
+        status=403,
+        error_code="API_DISABLED_FOR_ORG",
+        message="The REST API is not enabled for this Organization.",
+    )
+
+
 def _decide_faults(org: Org, call: Call) -> Decision:
     """Consult the org's fault plan about one call, and store how far the plan has advanced."""
     with org.lock:
@@ -295,6 +314,7 @@ class _Admitted:
 
     method: str
     session: Session
+    access: UserAccess
     usage: limits.ApiUsage
     decision: Decision
     ticket: int
@@ -383,11 +403,21 @@ def endpoint(
                 raise limits.concurrent_limit_exceeded()
         except ApiError as err:
             return error_response(err)
+        # A valid token is not enough: the user's profile may have lost "API Enabled" since.
+        access = permissions.access_for(org, session.user_id)
+        if not access.api_enabled:
+            long_requests.release(ticket)
+            return error_response(api_disabled())
         if fault is not FaultKind.REQUEST_LIMIT:
             usage = limits.record_call(org, session.client_id, name)
             if not usage.exceeded:
                 return _Admitted(
-                    method=method, session=session, usage=usage, decision=decision, ticket=ticket
+                    method=method,
+                    session=session,
+                    access=access,
+                    usage=usage,
+                    decision=decision,
+                    ticket=ticket,
                 )
         # Refused for the daily allowance: not counted, so the header shows the stored usage.
         long_requests.release(ticket)
@@ -399,6 +429,7 @@ def endpoint(
             org=org,
             dml=_RowLocked(org=org) if fault is FaultKind.UNABLE_TO_LOCK_ROW else dml,
             session=admitted.session,
+            access=admitted.access,
             version=version,
             method="GET" if method == "HEAD" else method,
             path_params={k: str(v) for k, v in request.path_params.items()},

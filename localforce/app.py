@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import admin, automation, bulk, changes, composite, oauth, query
+from . import admin, automation, bulk, changes, composite, oauth, query, tooling
 from .admin_api import AdminRequest, AdminRoute, admin_routes
 from .api import OrgApplication, endpoint, error_response, public_json
 from .bootstrap import ensure_tables
@@ -42,6 +42,8 @@ _METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]
 # Order matters: the first route whose path matches handles the request.
 CORE_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("", resources_handler, "resources"),
+    # Tooling first: its paths must not fall to a more general route below.
+    *tooling.ROUTES,
     ApiRoute("/limits", limits_handler, "limits"),
     ApiRoute("/sobjects", describe_global_handler, "describeGlobal"),
     ApiRoute("/sobjects/{sobject}/describe", describe_object_handler, "describe"),

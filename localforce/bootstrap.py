@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import automation, bulk, identity, limits, oauth, query
+from . import automation, bulk, identity, limits, oauth, permissions, query
 from .dml import Dml, WriteOptions
 from .identity import ConnectedApp, create_connected_app, list_connected_apps
 from .identity import set_password as _set_password
@@ -52,27 +52,13 @@ class Credentials:
 
 def _insert_system(org: Org, object_name: str, values: dict[str, Any], user_id: str) -> str:
     """Insert into an object the API cannot create (Organization, Profile, LeadStatus)."""
-    obj = org.object(object_name)
-    assert obj is not None
-    now = org.now()
-    rid, record_id = org.new_id(obj)
-    row = {
-        "Id": record_id,
-        "IsDeleted": 0,
-        "CreatedDate": now,
-        "CreatedById": user_id,
-        "LastModifiedDate": now,
-        "LastModifiedById": user_id,
-        "SystemModstamp": now,
-        **values,
-    }
-    org.insert_row(obj, rid, row)
-    return record_id
+    audit = {"CreatedById": user_id, "LastModifiedById": user_id}
+    return org.insert_system_record(object_name, {**audit, **values})
 
 
 def ensure_tables(org: Org) -> None:
     """The bookkeeping tables of every API module (idempotent)."""
-    for module in (automation, bulk, identity, limits, oauth, query):
+    for module in (automation, bulk, identity, limits, oauth, permissions, query):
         module.ensure_tables(org)
 
 
@@ -127,6 +113,7 @@ def bootstrap(org: Org, *, username: str = "admin@localforce.test") -> Credentia
         org.set_meta("admin_username", username)
         org.set_meta("admin_password", password)
         org.set_meta("bootstrapped", now)
+        permissions.provision(org)
     _set_password(org, admin_id, password)
     app = create_connected_app(org, "Hearth", DEFAULT_CALLBACKS)
     return Credentials(username=username, password=password, user_id=admin_id, app=app)

@@ -108,7 +108,7 @@ def describe_field(f: FieldDef) -> dict[str, Any]:
         "highScaleNumber": False,
         "htmlFormatted": f.html_formatted,
         "idLookup": f.id_lookup or f.external_id,
-        "inlineHelpText": None,
+        "inlineHelpText": f.inline_help_text,
         "label": f.label,
         "length": f.length if kind.is_text else 0,
         "mask": None,

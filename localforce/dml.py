@@ -17,6 +17,8 @@ from typing import Any
 from .errors import RecordError
 from .ids import InvalidId, normalize_id
 from .org import Org, quote_ident
+from .permissions import SETUP_OBJECTS, FieldLevel, UserAccess
+from .permissions import validate as validate_permission_record
 from .schema import FieldDef, FieldType, ObjectDef
 from .standard_objects import OPPORTUNITY_STAGES
 from .values import Stored, to_stored
@@ -55,6 +57,9 @@ class WriteOptions:
     # A specific assignment rule to run, active or not (`Sforce-Auto-Assign: <id>`, Bulk API
     # `assignmentRuleId`); it wins over `auto_assign`.
     assignment_rule_id: str | None = None
+    # The writer's permissions (object permissions, field-level security); None writes as the
+    # org itself (seeding, bootstrap, tests), unchecked.
+    access: UserAccess | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,14 @@ def _error(code: str, message: str, *fields: str, http_status: int = 400) -> Rec
     return RecordError(status_code=code, message=message, fields=fields, http_status=http_status)
 
 
+def _missing_external_id(field_name: str) -> RecordError:
+    return _error(
+        "NOT_FOUND",
+        f"Provided external ID field does not exist or is not accessible: {field_name}",
+        http_status=404,
+    )
+
+
 @dataclass
 class Dml:
     org: Org
@@ -78,11 +91,14 @@ class Dml:
     # -- public operations ----------------------------------------------------------------
 
     def insert(self, obj: ObjectDef, body: Mapping[str, Any], opts: WriteOptions) -> str:
+        obj = self._definition(obj)
         if not obj.createable:
             raise _error(
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support insert"
             )
-        values = self._coerce(obj, body, creating=True)
+        if opts.access is not None:
+            opts.access.check_write(obj, "create")
+        values = self._coerce(obj, body, opts, creating=True)
         record: dict[str, Stored] = self._defaults(obj, opts)
         record.update(values)
         now = self.org.now()
@@ -110,16 +126,19 @@ class Dml:
     def update(
         self, obj: ObjectDef, record_id: str, body: Mapping[str, Any], opts: WriteOptions
     ) -> None:
+        obj = self._definition(obj)
         if not obj.updateable:
             raise _error(
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support update"
             )
         canonical = self.canonical_id(obj, record_id)
+        if opts.access is not None:
+            opts.access.check_write(obj, "edit")
         old = self._live_row(obj, canonical)
         if obj.name == "Lead" and old.get("IsConverted"):
             raise _error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
         body = {k: v for k, v in body.items() if k.lower() not in ("id", "attributes")}
-        values = self._coerce(obj, body, creating=False)
+        values = self._coerce(obj, body, opts, creating=False)
         record: dict[str, Stored] = {**old, **values}
         now = self.org.now()
         record.update(LastModifiedDate=now, LastModifiedById=opts.user_id, SystemModstamp=now)
@@ -149,7 +168,10 @@ class Dml:
     ) -> UpsertResult:
         """Insert or update by external ID. Raises RecordError MULTIPLE_CHOICES (300) with the
         matching IDs in `extra["ids"]` when several records match."""
+        obj = self._definition(obj)
         key = self.external_id_field(obj, field_name)
+        if opts.access is not None and opts.access.field_level(obj, key) is FieldLevel.HIDDEN:
+            raise _missing_external_id(field_name)
         body = dict(body)
         if not value_in_body and any(k.lower() == key.name.lower() for k in body):
             raise _error(
@@ -183,11 +205,14 @@ class Dml:
         return UpsertResult(self.insert(obj, body, opts), created=True)
 
     def delete(self, obj: ObjectDef, record_id: str, opts: WriteOptions) -> None:
+        obj = self._definition(obj)
         if not obj.deletable:
             raise _error(
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete"
             )
         canonical = self.canonical_id(obj, record_id)
+        if opts.access is not None:
+            opts.access.check_write(obj, "delete")
         row = self._live_row(obj, canonical)
         now = self.org.now()
         with self.org.transaction():
@@ -206,11 +231,7 @@ class Dml:
     def external_id_field(self, obj: ObjectDef, field_name: str) -> FieldDef:
         key = obj.field(field_name)
         if key is None:
-            raise _error(
-                "NOT_FOUND",
-                f"Provided external ID field does not exist or is not accessible: {field_name}",
-                http_status=404,
-            )
+            raise _missing_external_id(field_name)
         if not (key.external_id or key.id_lookup):
             raise _error(
                 "INVALID_FIELD",
@@ -220,6 +241,12 @@ class Dml:
         return key
 
     # -- validation ---------------------------------------------------------------------
+
+    def _definition(self, obj: ObjectDef) -> ObjectDef:
+        """The org's full definition of `obj`. Callers may pass the object as a user sees it
+        (without the fields FLS hides); writes still need every field, for defaults and unique
+        checks, and check the user's access through `WriteOptions.access` instead."""
+        return self.org.schema.get(obj.name) or obj
 
     def canonical_id(self, obj: ObjectDef, record_id: str) -> str:
         try:
@@ -245,7 +272,7 @@ class Dml:
         return row
 
     def _coerce(
-        self, obj: ObjectDef, body: Mapping[str, Any], *, creating: bool
+        self, obj: ObjectDef, body: Mapping[str, Any], opts: WriteOptions, *, creating: bool
     ) -> dict[str, Stored]:
         values: dict[str, Stored] = {}
         readonly: list[str] = []
@@ -253,6 +280,11 @@ class Dml:
             if key == "attributes":
                 continue
             definition = obj.field(key)
+            level = FieldLevel.EDIT
+            if definition is not None and opts.access is not None:
+                level = opts.access.field_level(obj, definition)
+                if level is FieldLevel.HIDDEN:
+                    definition = None
             if definition is None:
                 rel = obj.relationship(key)
                 if rel is not None and isinstance(raw, dict):
@@ -262,7 +294,7 @@ class Dml:
                     "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}"
                 )
             allowed = definition.createable if creating else definition.updateable
-            if not allowed:
+            if not allowed or level is FieldLevel.READ:
                 readonly.append(definition.name)
                 continue
             values[definition.name] = to_stored(definition, raw)
@@ -394,6 +426,8 @@ class Dml:
             self._derive_campaign_member(record, old)
         elif obj.name == "User" and record.get("CommunityNickname") is None:
             record["CommunityNickname"] = str(record.get("Username", "")).partition("@")[0][:40]
+        elif obj.name in SETUP_OBJECTS:
+            validate_permission_record(self.org, obj, record, old)
 
     def _derive_opportunity(self, record: dict[str, Stored], old: Mapping[str, Any] | None) -> None:
         stage = _STAGES.get(str(record.get("StageName")))

@@ -24,6 +24,7 @@ from typing import Any
 
 from .clock import Clock
 from .ids import make_id
+from .permissions import grant_to_profiles
 from .schema import FieldDef, FieldType, ObjectDef, PicklistValue, Schema
 from .standard_objects import standard_objects
 from .values import Stored, format_datetime
@@ -172,9 +173,12 @@ class Org:
                 if obj is not None:
                     self.schema.replace_object(obj.with_field(_field_from_json(definition)))
             for obj in self.schema:
-                self._ensure_table(obj)
+                self.ensure_table(obj)
 
-    def _ensure_table(self, obj: ObjectDef) -> None:
+    def ensure_table(self, obj: ObjectDef) -> None:
+        """Create the table of `obj`, or add the columns it lacks (call inside a transaction).
+
+        Also builds the tables of objects outside the schema: the Tooling API catalogues."""
         table = quote_ident(obj.name)
         existing = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
         if not existing:
@@ -234,8 +238,16 @@ class Org:
     def object(self, name: str) -> ObjectDef | None:
         return self.schema.get(name)
 
-    def add_custom_field(self, object_name: str, field: FieldDef) -> FieldDef:
-        """Add a custom field to an object: schema, column and (for unique/external IDs) index."""
+    def add_custom_field(
+        self, object_name: str, field: FieldDef, *, grant_access: bool = True
+    ) -> FieldDef:
+        """Add a custom field to an object: schema, column and (for unique/external IDs) index.
+
+        `grant_access` grants field-level security on it to every profile, as Setup's field
+        wizard does by default: read to all, edit where the profile may edit the object. Fields
+        created through the Tooling API pass False: there, as in a real org, nobody sees the
+        field until a FieldPermissions record grants it.
+        """
         with self.transaction():
             obj = self.schema.get(object_name)
             if obj is None:
@@ -252,7 +264,17 @@ class Org:
             )
             self.schema.replace_object(obj.with_field(field))
             self.set_meta("schema_modified", self.now())
+            if grant_access:
+                grant_to_profiles(self, obj.name, field.name)
         return field
+
+    def custom_field_rowid(self, object_name: str, field_name: str) -> int | None:
+        """The stored definition's row number: what a custom field's `00N` ID is built from."""
+        row = self.conn.execute(
+            "SELECT rowid FROM _lf_custom_fields WHERE object = ? AND name = ?",
+            (object_name, field_name),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     # -- metadata -------------------------------------------------------------------------
 
@@ -324,6 +346,31 @@ class Org:
             f"VALUES ({', '.join('?' * len(names))})",
             (rid, *values.values()),
         )
+
+    def insert_system_record(self, object_name: str, values: Mapping[str, Stored]) -> str:
+        """Insert a record the org itself creates (bootstrap, default permissions), with audit
+        fields naming the bootstrap administrator, bypassing validation; returns its ID.
+
+        Call inside a transaction; `values` may name the audit fields to override them.
+        """
+        obj = self.schema.get(object_name)
+        if obj is None:
+            raise KeyError(object_name)
+        now = self.now()
+        admin = self.meta("admin_user_id") or ""
+        rid, record_id = self.new_id(obj)
+        row: dict[str, Stored] = {
+            "Id": record_id,
+            "IsDeleted": 0,
+            "CreatedDate": now,
+            "CreatedById": admin,
+            "LastModifiedDate": now,
+            "LastModifiedById": admin,
+            "SystemModstamp": now,
+            **values,
+        }
+        self.insert_row(obj, rid, row)
+        return record_id
 
     def insert_rows(
         self, obj: ObjectDef, columns: Sequence[str], rows: Sequence[Sequence[Stored]]

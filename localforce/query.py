@@ -21,11 +21,14 @@ from .ids import BASE62, to18
 from .org import SUBSTRING_INDEXED, Org, substring_index_name
 from .records import attributes
 from .rest import method_not_allowed
+from .schema import Schema
 from .soql import SoqlSyntaxError, parse
 from .soql.compiler import CompiledQuery, OutputColumn, QueryError, compile_query
 from .values import format_datetime, to_json
 
 __all__ = [
+    "answer_query",
+    "answer_query_more",
     "compile_soql",
     "ensure_tables",
     "query_all_handler",
@@ -80,13 +83,14 @@ def _batch_size(req: ApiRequest) -> int:
     return DEFAULT_BATCH
 
 
-def compile_soql(org: Org, text: str, *, all_rows: bool) -> CompiledQuery:
-    """SOQL text compiled for `org`, failing with the REST API's errors (Bulk query jobs too)."""
+def compile_soql(org: Org, text: str, *, all_rows: bool, schema: Schema) -> CompiledQuery:
+    """SOQL text compiled against `schema` (the org as the querying user sees it, or the Tooling
+    API's objects), failing with the REST API's errors (Bulk query jobs too)."""
     try:
         parsed = parse(text)
         return compile_query(
             parsed,
-            org.schema,
+            schema,
             text=text,
             today=org.clock.now().date(),
             include_deleted=all_rows,
@@ -103,15 +107,22 @@ def compile_soql(org: Org, text: str, *, all_rows: bool) -> CompiledQuery:
 
 def query_handler(req: ApiRequest) -> ApiResponse:
     """`GET /query?q=`: the first page of a query over live records."""
-    return _run(req, all_rows=False)
+    return answer_query(req, req.schema, all_rows=False)
 
 
 def query_all_handler(req: ApiRequest) -> ApiResponse:
     """`GET /queryAll?q=`: the same, including deleted records in the recycle bin."""
-    return _run(req, all_rows=True)
+    return answer_query(req, req.schema, all_rows=True)
 
 
-def _run(req: ApiRequest, *, all_rows: bool) -> ApiResponse:
+def query_more_handler(req: ApiRequest) -> ApiResponse:
+    """`GET /query/{locator}-{position}`: a later page."""
+    return answer_query_more(req, req.schema)
+
+
+def answer_query(req: ApiRequest, schema: Schema, *, all_rows: bool, base: str = "") -> ApiResponse:
+    """The first page of the request's query over `schema`; `base` is the API under the version
+    prefix ("" for data, "/tooling"), which record and next-page URLs start with."""
     if req.method not in ("GET", "HEAD"):
         raise method_not_allowed(req, "GET, HEAD")
     text = req.query.get("q")
@@ -119,13 +130,13 @@ def _run(req: ApiRequest, *, all_rows: bool) -> ApiResponse:
         raise ApiError(
             status=400, error_code="MALFORMED_QUERY", message="A query string (q=) is required"
         )
-    compiled = compile_soql(req.org, text, all_rows=all_rows)
+    compiled = compile_soql(req.org, text, all_rows=all_rows, schema=schema)
     with req.org.lock:
-        return json_response(_first_page(req, compiled, text, all_rows))
+        return json_response(_first_page(req, compiled, text, all_rows, base))
 
 
-def query_more_handler(req: ApiRequest) -> ApiResponse:
-    """`GET /query/{locator}-{position}`: a later page."""
+def answer_query_more(req: ApiRequest, schema: Schema, base: str = "") -> ApiResponse:
+    """A later page of a query over `schema` (see `answer_query`)."""
     locator, _, position_text = req.path_params["locator"].partition("-")
     with req.org.lock:
         row = req.org.conn.execute(
@@ -140,8 +151,8 @@ def query_more_handler(req: ApiRequest) -> ApiResponse:
                 message="invalid query locator",
             )
         cursor = _Cursor(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
-        compiled = compile_soql(req.org, cursor.query, all_rows=cursor.all_rows)
-        return json_response(_page(req, compiled, cursor, int(position_text)))
+        compiled = compile_soql(req.org, cursor.query, all_rows=cursor.all_rows, schema=schema)
+        return json_response(_page(req, compiled, cursor, int(position_text), base))
 
 
 def _expiry(org: Org) -> str:
@@ -149,7 +160,7 @@ def _expiry(org: Org) -> str:
 
 
 def _first_page(
-    req: ApiRequest, compiled: CompiledQuery, text: str, all_rows: bool
+    req: ApiRequest, compiled: CompiledQuery, text: str, all_rows: bool, base: str
 ) -> dict[str, Any]:
     org = req.org
     limit, offset = compiled.limit, compiled.offset or 0
@@ -169,7 +180,7 @@ def _first_page(
     if total <= batch:
         sql = compiled.sql() + _limit_clause(limit, offset)
         rows = org.conn.execute(sql, compiled.params).fetchall()
-        return {"totalSize": total, "done": True, "records": _records(req, compiled, rows)}
+        return {"totalSize": total, "done": True, "records": _records(req, compiled, rows, base)}
     _expire_cursors(org)
     cursor_id = _new_locator()
     materialized = compiled.has_order_by
@@ -207,11 +218,11 @@ def _first_page(
             )
         if not materialized and not offset:
             org.conn.execute("INSERT INTO _lf_cursor_pages VALUES (?, 0, 0)", (cursor_id,))
-    return _page(req, compiled, cursor, 0)
+    return _page(req, compiled, cursor, 0, base)
 
 
 def _page(
-    req: ApiRequest, compiled: CompiledQuery, cursor: _Cursor, position: int
+    req: ApiRequest, compiled: CompiledQuery, cursor: _Cursor, position: int, base: str
 ) -> dict[str, Any]:
     org = req.org
     if position >= cursor.total and position != 0:
@@ -250,8 +261,8 @@ def _page(
                     (cursor.id, next_position, rows[-1][1]),
                 )
         body["done"] = False
-        body["nextRecordsUrl"] = f"{req.prefix}/query/{cursor.id}-{next_position}"
-    body["records"] = _records(req, compiled, rows)
+        body["nextRecordsUrl"] = f"{req.prefix}{base}/query/{cursor.id}-{next_position}"
+    body["records"] = _records(req, compiled, rows, base)
     return body
 
 
@@ -336,16 +347,21 @@ def _build(
 
 
 def _records(
-    req: ApiRequest, compiled: CompiledQuery, rows: list[tuple[Any, ...]]
+    req: ApiRequest, compiled: CompiledQuery, rows: list[tuple[Any, ...]], base: str
 ) -> list[dict[str, Any]]:
-    records = [_build(compiled.obj.name, compiled.columns, r, req.prefix) for r in rows]
+    prefix = req.prefix + base
+    records = [_build(compiled.obj.name, compiled.columns, r, prefix) for r in rows]
     for child in compiled.children:
-        _attach_children(req, child.name, child.query, records)
+        _attach_children(req, child.name, child.query, records, base)
     return records
 
 
 def _attach_children(
-    req: ApiRequest, name: str, compiled: CompiledQuery, parents: list[dict[str, Any]]
+    req: ApiRequest,
+    name: str,
+    compiled: CompiledQuery,
+    parents: list[dict[str, Any]],
+    base: str,
 ) -> None:
     ids = [p["attributes"]["url"].rsplit("/", 1)[-1] for p in parents]
     by_parent: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -365,7 +381,7 @@ def _attach_children(
         if not rows:
             parent[name] = None
             continue
-        children = _records(req, compiled, rows)
+        children = _records(req, compiled, rows, base)
         parent[name] = {"totalSize": len(children), "done": True, "records": children}
 
 

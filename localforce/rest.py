@@ -49,7 +49,8 @@ def read_only(req: ApiRequest) -> None:
 
 
 def sobject(req: ApiRequest, name: str | None = None) -> ObjectDef:
-    obj = req.org.object(name if name is not None else req.path_params["sobject"])
+    """The object as the request's user sees it; 404 when it does not exist for them."""
+    obj = req.schema.get(name if name is not None else req.path_params["sobject"])
     if obj is None:
         raise not_found()
     return obj
@@ -74,7 +75,9 @@ def resources_handler(req: ApiRequest) -> ApiResponse:
 
 
 def _schema_modified(req: ApiRequest) -> datetime:
+    """When the schema last changed as this user sees it: a field added, or their access."""
     stamp = req.org.meta("schema_modified") or req.org.meta("bootstrapped") or ""
+    stamp = max(stamp, req.access.modified or "")
     moment = parse_datetime(stamp[:23] + "Z") if stamp else None
     return (moment or datetime(2000, 1, 1, tzinfo=UTC)).replace(microsecond=0)
 
@@ -82,7 +85,7 @@ def _schema_modified(req: ApiRequest) -> datetime:
 def _cached(req: ApiRequest, body: dict[str, Any]) -> ApiResponse:
     """Describe answers carry Last-Modified/ETag; a fresh If-Modified-Since gets a 304."""
     modified = _schema_modified(req)
-    etag = f'"{req.org.schema.version:x}-{int(modified.timestamp()):x}"'
+    etag = f'"{req.access.version}-{int(modified.timestamp()):x}"'
     headers = {"Last-Modified": http_date(modified, usegmt=True), "ETag": etag}
     match = req.headers.get("if-none-match")
     since = req.headers.get("if-modified-since")
@@ -102,14 +105,14 @@ def _cached(req: ApiRequest, body: dict[str, Any]) -> ApiResponse:
 
 def describe_global_handler(req: ApiRequest) -> ApiResponse:
     read_only(req)
-    return _cached(req, describe_global(req.org.schema, req.prefix))
+    return _cached(req, describe_global(req.schema, req.prefix))
 
 
 def describe_object_handler(req: ApiRequest) -> ApiResponse:
     obj = sobject(req)
     read_only(req)
     with req.org.lock:
-        described = describe_object(req.org.schema, obj, req.prefix)
+        described = describe_object(req.schema, obj, req.prefix)
         described["recordTypeInfos"] = _record_type_infos(req, obj)
     return _cached(req, described)
 

@@ -107,6 +107,9 @@ class FieldDef:
     calculated: bool = False
     html_formatted: bool = False
     description: str | None = None
+    inline_help_text: str | None = None
+    # Rows a text area or multi-select picklist shows in the UI (Tooling's `visibleLines`).
+    visible_lines: int | None = None
 
     @property
     def required_on_create(self) -> bool:

@@ -118,7 +118,7 @@ def _check_chunks(records: list[dict[str, Any]]) -> None:
 
 
 def _create(req: ApiRequest, record: dict[str, Any]) -> dict[str, Any]:
-    obj = req.org.object(_type_of(record))
+    obj = req.schema.get(_type_of(record))
     if obj is None:
         raise RecordError(status_code="INVALID_TYPE", message="sObject type does not exist")
     if any(k.lower() == "id" for k in record):
@@ -132,7 +132,7 @@ def _create(req: ApiRequest, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(req: ApiRequest, record: dict[str, Any]) -> dict[str, Any]:
-    obj = req.org.object(_type_of(record))
+    obj = req.schema.get(_type_of(record))
     if obj is None:
         raise RecordError(status_code="INVALID_TYPE", message="sObject type does not exist")
     record_id = next((v for k, v in record.items() if k.lower() == "id"), None)
@@ -146,7 +146,7 @@ def _update(req: ApiRequest, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delete(req: ApiRequest, record_id: str) -> dict[str, Any]:
-    prefix_obj = req.org.schema.by_prefix(record_id[:3])
+    prefix_obj = req.schema.by_prefix(record_id[:3])
     if prefix_obj is None:
         raise RecordError(
             status_code="MALFORMED_ID", message=f"malformed id {record_id}", fields=("Id",)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .schema import FieldDef, FieldType, ObjectDef, PicklistValue
 
-__all__ = ["LEAD_STATUSES", "OPPORTUNITY_STAGES", "standard_objects"]
+__all__ = ["LEAD_STATUSES", "OPPORTUNITY_STAGES", "standard_objects", "tooling_objects"]
 
 T = FieldType
 
@@ -225,6 +225,41 @@ def standard_objects() -> list[ObjectDef]:
             readonly(picklist("UserType", ("Standard",), default="Standard")),
             readonly(_f("LastLoginDate", T.DATETIME)),
         ), owned=False, deletable=False),
+        # Permission sets and what they grant. Every profile owns one permission set
+        # (IsOwnedByProfile), which holds the profile's object and field permissions.
+        _object("PermissionSet", "0PS", (
+            text("Name", 80, nillable=False, name_field=True),
+            text("Label", 80, nillable=False),
+            text("Description", 255),
+            readonly(ref("ProfileId", "Profile", "Profile")),
+            readonly(boolean("IsOwnedByProfile", label="Is Owned By Profile")),
+            readonly(text("NamespacePrefix", 15)),
+        ), owned=False, replicateable=False),
+        _object("PermissionSetAssignment", "0Pa", (
+            ref("AssigneeId", "User", "Assignee", nillable=False, updateable=False),
+            ref("PermissionSetId", "PermissionSet", "PermissionSet", "Assignments",
+                nillable=False, updateable=False),
+        ), owned=False, replicateable=False),
+        _object("FieldPermissions", "01k", (
+            ref("ParentId", "PermissionSet", "Parent", "FieldPerms", nillable=False,
+                updateable=False),
+            # Picklists of every object and field in a real org; checked on write instead.
+            text("SobjectType", 40, nillable=False, updateable=False, label="Sobject Type Name"),
+            text("Field", 120, nillable=False, updateable=False, label="Field Name"),
+            boolean("PermissionsRead", label="Read Access"),
+            boolean("PermissionsEdit", label="Edit Access"),
+        ), plural="Field Permissions", owned=False, replicateable=False),
+        _object("ObjectPermissions", "110", (
+            ref("ParentId", "PermissionSet", "Parent", "ObjectPerms", nillable=False,
+                updateable=False),
+            text("SobjectType", 40, nillable=False, updateable=False, label="Sobject Type Name"),
+            boolean("PermissionsRead", label="Read"),
+            boolean("PermissionsCreate", label="Create"),
+            boolean("PermissionsEdit", label="Edit"),
+            boolean("PermissionsDelete", label="Delete"),
+            boolean("PermissionsViewAllRecords", label="View All"),
+            boolean("PermissionsModifyAllRecords", label="Modify All"),
+        ), plural="Object Permissions", owned=False, replicateable=False),
         _object("RecordType", "012", (
             text("Name", 80, nillable=False, name_field=True),
             text("DeveloperName", 80, nillable=False),
@@ -407,3 +442,64 @@ def standard_objects() -> list[ObjectDef]:
             readonly(_f("CompletedDateTime", T.DATETIME)),
         )),
     ]  # fmt: skip
+
+
+def tooling_objects() -> list[ObjectDef]:
+    """The Tooling API objects localforce serves: read-only catalogues of the org's schema
+    (CustomField is created through its own endpoint, not as a record)."""
+    readonly_object: dict[str, Any] = {
+        "owned": False, "createable": False, "updateable": False, "deletable": False,
+        "replicateable": False,
+    }  # fmt: skip
+    # Their IDs are names ("Lead", "Lead.Email"), as EntityDefinition's and FieldDefinition's
+    # DurableId are, so FieldDefinition.EntityDefinitionId can join on them.
+    durable_id = text("Id", 255, id_lookup=True, label="Durable ID")
+    return [
+        _object("CustomField", "00N", (
+            text("DeveloperName", 40),
+            text("TableEnumOrId", 40, label="Table Enum or ID"),
+            text("EntityDefinitionId", 255, reference_to=("EntityDefinition",),
+                 relationship_name="EntityDefinition"),
+            text("FullName", 255),
+            text("Description", 1000),
+            number("Length", T.INT, 9),
+            number("Precision", T.INT, 9),
+            number("Scale", T.INT, 9),
+            text("InlineHelpText", 510, label="Help Text"),
+            text("NamespacePrefix", 15),
+            text("ManageableState", 40),
+        ), plural="Custom Fields", **readonly_object),
+        _replace_id(_object("EntityDefinition", "000", (
+            text("DurableId", 255),
+            text("QualifiedApiName", 250),
+            text("DeveloperName", 40),
+            text("Label", 40),
+            text("PluralLabel", 40),
+            text("KeyPrefix", 3),
+            text("NamespacePrefix", 15),
+            boolean("IsCustomizable"),
+            boolean("IsQueryable"),
+            boolean("IsCustomSetting"),
+        ), plural="Entity Definitions", **readonly_object), durable_id),
+        _replace_id(_object("FieldDefinition", "000", (
+            text("DurableId", 255),
+            text("QualifiedApiName", 250),
+            text("DeveloperName", 40),
+            text("Label", 40),
+            text("DataType", 255),
+            text("EntityDefinitionId", 255, reference_to=("EntityDefinition",),
+                 relationship_name="EntityDefinition"),
+            number("Length", T.INT, 9),
+            number("Precision", T.INT, 9),
+            number("Scale", T.INT, 9),
+            boolean("IsNillable"),
+            boolean("IsCalculated"),
+            text("NamespacePrefix", 15),
+            text("Description", 1000),
+        ), plural="Field Definitions", **readonly_object), durable_id),
+    ]  # fmt: skip
+
+
+def _replace_id(obj: ObjectDef, id_field: FieldDef) -> ObjectDef:
+    fields = tuple(id_field if f.name == "Id" else f for f in obj.fields)
+    return replace(obj, fields=fields, _by_lower={}, _by_relationship={})

@@ -200,7 +200,7 @@ def _one_job(req: ApiRequest, job_type: JobType) -> ApiResponse:
 def _ingest_job(req: ApiRequest, body: dict[str, Any], state: JobState) -> Job:
     operation = _choice(body, "operation", OPERATIONS[JobType.INGEST], "")
     name = _required(body, "object")
-    obj = req.org.object(name)
+    obj = req.schema.get(name)
     if obj is None:
         raise ApiError(
             status=400,
@@ -362,7 +362,7 @@ def query_jobs_handler(req: ApiRequest) -> ApiResponse:
     operation = _choice(body, "operation", OPERATIONS[JobType.QUERY], "")
     text = _required(body, "query")
     dialect = _dialect(body)
-    compiled = check_query(req.org, text, operation)
+    compiled = check_query(req.org, text, operation, req.schema)
     purge_expired(req.org)
     if count_created_since(req.org, JobType.QUERY, timedelta(hours=24)) >= DAILY_QUERY_JOBS:
         raise ApiError(

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from ..dml import Dml, WriteOptions
 from ..errors import RecordError
 from ..org import Org, quote_ident
+from ..permissions import access_for
 from ..schema import FieldDef, FieldType, ObjectDef
 from ._csv import NULL_MARKER, CsvDialect, read_records, rerender
 from ._jobs import Job, load_job, update_job, upload_path
@@ -134,6 +135,7 @@ class _Rows:
             user_id=job.created_by,
             # Bulk jobs run assignment rules only when the job names one.
             auto_assign=job.assignment_rule_id is not None,
+            access=access_for(org, job.created_by),
         )
         lowered = [h.lower() for h in header]
         self.id_index = lowered.index("id") if "id" in lowered else None

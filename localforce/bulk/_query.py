@@ -20,7 +20,9 @@ from typing import Any
 
 from ..errors import ApiError
 from ..org import Org, quote_ident
+from ..permissions import access_for
 from ..query import compile_soql
+from ..schema import Schema
 from ..soql import FieldsFunction, parse
 from ..soql.compiler import CompiledQuery
 from ..values import Stored
@@ -39,9 +41,10 @@ def _unsupported(message: str) -> ApiError:
     return ApiError(status=400, error_code="API_ERROR", message=message)
 
 
-def check_query(org: Org, text: str, operation: str) -> CompiledQuery:
-    """The compiled query, or the error creating a query job with it answers."""
-    compiled = compile_soql(org, text, all_rows=operation == "queryAll")
+def check_query(org: Org, text: str, operation: str, schema: Schema) -> CompiledQuery:
+    """The compiled query over `schema` (the org as the job's user sees it), or the error
+    creating a query job with it answers."""
+    compiled = compile_soql(org, text, all_rows=operation == "queryAll", schema=schema)
     parsed = parse(text)  # compile_soql parsed it already; this cannot fail
     if compiled.children:
         raise _unsupported("Aggregate Relationships not supported in Bulk Query")
@@ -64,7 +67,7 @@ class QueryRun:
 def run_query(org: Org, job: Job) -> QueryRun:
     """Run a query job: count its records and fix the set its pages walk through."""
     assert job.query is not None
-    compiled = check_query(org, job.query, job.operation)
+    compiled = check_query(org, job.query, job.operation, access_for(org, job.created_by).schema)
     where = f" WHERE {compiled.where_sql}" if compiled.where_sql else ""
     rid = compiled.select_sql[1]
     with org.transaction():
@@ -126,7 +129,7 @@ def result_page(org: Org, job: Job, position: int, max_records: int | None) -> P
     """The page starting at `position`: after record counter `position` when walking by keyset,
     after the `position`-th stored key when the job stored its order."""
     assert job.query is not None and job.snapshot_max is not None and job.total is not None
-    compiled = check_query(org, job.query, job.operation)
+    compiled = check_query(org, job.query, job.operation, access_for(org, job.created_by).schema)
     columns = _columns(compiled)
     dialect = job.dialect
     buffer = io.StringIO()

@@ -163,7 +163,11 @@ class _Scope:
                     "be followed to one of its common fields"
                 )  # fmt: skip
             rel = current[0].relationship(rel_name)
-            if rel is None:
+            # A relationship whose every target the user may not read does not exist for them.
+            targets = (
+                tuple(o for o in (self.schema.get(n) for n in rel.reference_to) if o) if rel else ()
+            )
+            if rel is None or not targets:
                 raise self.error(
                     "INVALID_FIELD",
                     path,
@@ -175,7 +179,6 @@ class _Scope:
             assert rel.relationship_name is not None
             rel_path.append(rel.relationship_name)
             key = tuple(rel_path)
-            targets = tuple(o for o in (self.schema.get(n) for n in rel.reference_to) if o)
             if key not in self.joins:
                 new = _Join(self._new_alias(), targets)
                 for i, target in enumerate(targets):

@@ -7,7 +7,7 @@ path, without a network.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +98,21 @@ def client(org: Org, creds: Credentials) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient, org: Org, creds: Credentials) -> Api:
     return Api(client, oauth.issue_session(org, creds.user_id, creds.app.client_id))
+
+
+@pytest.fixture
+def grant_admin(api: Api, org: Org, creds: Credentials) -> Callable[[str], None]:
+    """Grant read and edit on `Object.Field__c` to the System Administrator profile, over REST."""
+    profile_set = org.conn.execute(
+        'SELECT ps."Id" FROM "PermissionSet" ps JOIN "Profile" p ON p."Id" = ps."ProfileId" '
+        "WHERE p.\"Name\" = 'System Administrator'"
+    ).fetchone()[0]
+
+    def grant(qualified: str) -> None:
+        response = api.post("/sobjects/FieldPermissions", json={
+            "ParentId": profile_set, "SobjectType": qualified.partition(".")[0],
+            "Field": qualified, "PermissionsRead": True, "PermissionsEdit": True,
+        })  # fmt: skip
+        assert response.status_code == 201, response.text
+
+    return grant
