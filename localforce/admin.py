@@ -150,7 +150,7 @@ def _set_clock(req: AdminRequest) -> dict[str, Any]:
             raise AdminError(400, "advance_seconds must not be negative: the clock never goes back")
         if seconds > _MAX_ADVANCE.total_seconds():
             raise AdminError(400, "advance_seconds may be at most 100 years")
-        clock.advance(timedelta(seconds=seconds))
+        req.org.advance_clock(timedelta(seconds=seconds))
     else:
         text = data["now"]
         target = parse_datetime(text) if isinstance(text, str) else None
@@ -163,7 +163,7 @@ def _set_clock(req: AdminRequest) -> dict[str, Any]:
             )
         if delta > _MAX_ADVANCE:
             raise AdminError(400, "now may be at most 100 years ahead")
-        clock.advance(delta)
+        req.org.advance_clock(delta)
     return _get_clock(req)
 
 

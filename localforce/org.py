@@ -11,6 +11,7 @@ simple over concurrent writes, which a single SQLite file cannot offer anyway.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sqlite3
@@ -74,6 +75,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@functools.lru_cache(maxsize=1024)
+def _select_by_id(table: str, columns: tuple[str, ...]) -> str:
+    """The statement reading one row by ID (cached: every write reads the row it changes)."""
+    return f'SELECT {", ".join(map(quote_ident, columns))} FROM {quote_ident(table)} WHERE "Id" = ?'
+
+
 def _column_type(field: FieldDef) -> str:
     kind = field.type
     if kind in (FieldType.ID, FieldType.REFERENCE):
@@ -122,6 +129,9 @@ class Org:
         self._tx_depth = 0
         self._pod = "5e"
         self._init_database()
+        stored_offset = self.meta("clock_offset_ms")
+        if stored_offset:
+            self.clock.advance(timedelta(milliseconds=int(stored_offset)))
 
     @classmethod
     def open(
@@ -289,6 +299,13 @@ class Org:
             (key, value),
         )
 
+    def advance_clock(self, delta: timedelta) -> None:
+        """Move the org's time forward and remember it, so a restart keeps the org's time."""
+        with self.transaction():
+            self.clock.advance(delta)
+            offset_ms = int(self.clock.offset / timedelta(milliseconds=1))
+            self.set_meta("clock_offset_ms", str(offset_ms))
+
     def now(self) -> str:
         return format_datetime(self.clock.now())
 
@@ -397,15 +414,10 @@ class Org:
         self, obj: ObjectDef, record_id: str, columns: Sequence[str] | None = None
     ) -> dict[str, Any] | None:
         """One row by canonical ID, including deleted ones (check `IsDeleted`)."""
-        names = list(columns) if columns is not None else [f.name for f in obj.fields]
+        names = tuple(columns) if columns is not None else tuple(f.name for f in obj.fields)
         if "IsDeleted" not in names:
-            names.append("IsDeleted")
-        cursor = self.conn.execute(
-            f"SELECT {', '.join(map(quote_ident, names))} FROM {quote_ident(obj.name)} "
-            'WHERE "Id" = ?',
-            (record_id,),
-        )
-        row = cursor.fetchone()
+            names = (*names, "IsDeleted")
+        row = self.conn.execute(_select_by_id(obj.name, names), (record_id,)).fetchone()
         return None if row is None else dict(zip(names, row, strict=True))
 
     def find_ids(

@@ -133,8 +133,9 @@ class _Rows:
         self.columns = plan_columns(org, obj, header)
         self.opts = WriteOptions(
             user_id=job.created_by,
-            # Bulk jobs run assignment rules only when the job names one.
+            # Bulk jobs run assignment rules only when the job names one, and then that one.
             auto_assign=job.assignment_rule_id is not None,
+            assignment_rule_id=job.assignment_rule_id,
             access=access_for(org, job.created_by),
         )
         lowered = [h.lower() for h in header]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -381,3 +382,13 @@ def test_missing_objects_and_records_are_404_pages(
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert message in page.text
+
+
+def test_a_moved_clock_survives_a_restart(tmp_path: Path) -> None:
+    first = Org.open(tmp_path / "clock-org")
+    first.advance_clock(timedelta(days=3))
+    moved = first.clock.now()
+    first.close()
+    again = Org.open(tmp_path / "clock-org")
+    assert again.clock.now() >= moved
+    again.close()
