@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import requests
+from simple_salesforce import Salesforce
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient nudges towards httpx2
@@ -22,6 +25,8 @@ from localforce import oauth
 from localforce.app import create_app
 from localforce.bootstrap import Credentials, bootstrap
 from localforce.org import Org
+from localforce.server import Listener, free_port, serving_in_thread
+from localforce.tls import ensure_certificate
 
 API_VERSION = "62.0"
 BASE = f"/services/data/v{API_VERSION}"
@@ -73,6 +78,65 @@ class Api:
             body = response.json()
             records += body["records"]
         return records
+
+
+@dataclass(frozen=True)
+class HttpsOrg:
+    """An org served by a real uvicorn server over HTTPS, and a token for its admin."""
+
+    base: str
+    cert: Path
+    org: Org
+    token: str
+
+
+def trusting_session(cert: Path) -> requests.Session:
+    """A requests session that trusts the org's self-signed certificate."""
+    session = requests.Session()
+    # requests lets REQUESTS_CA_BUNDLE override `session.verify`; ignore the environment.
+    session.trust_env = False
+    session.verify = str(cert)
+    return session
+
+
+@pytest.fixture(scope="module")
+def https_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsOrg]:
+    """For stock clients, which hard-code https: one server per test module."""
+    data = tmp_path_factory.mktemp("org")
+    cert, key = ensure_certificate(data)
+    org = Org.open(data)
+    creds = bootstrap(org)
+    assert creds is not None
+    listener = Listener(
+        app=create_app(org), host="127.0.0.1", port=free_port(), certfile=cert, keyfile=key
+    )
+    with serving_in_thread(listener) as base, trusting_session(cert) as session:
+        token = session.post(
+            f"{base}/services/oauth2/token",
+            data={
+                "grant_type": "password",
+                "client_id": creds.app.client_id,
+                "client_secret": creds.app.client_secret,
+                "username": creds.username,
+                "password": creds.password,
+            },
+            timeout=10,
+        ).json()
+        try:
+            yield HttpsOrg(base, cert, org, token["access_token"])
+        finally:
+            org.close()
+
+
+@pytest.fixture
+def sf(https_org: HttpsOrg) -> Iterator[Salesforce]:
+    """simple-salesforce, unchanged, signed in to the HTTPS org."""
+    # Closed afterwards: uvicorn's shutdown waits for idle keep-alive connections.
+    with trusting_session(https_org.cert) as session:
+        yield Salesforce(
+            instance_url=https_org.base, session_id=https_org.token, session=session,
+            version="62.0",
+        )  # fmt: skip
 
 
 @pytest.fixture

@@ -8,12 +8,7 @@ integration would obtain it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -21,63 +16,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from localforce import Org, bootstrap, create_app
-from localforce.server import Listener, free_port, serving_in_thread
-from localforce.tls import ensure_certificate
-
-
-@dataclass(frozen=True)
-class Running:
-    base: str
-    cert: Path
-    org: Org
-    token: str
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    data = tmp_path_factory.mktemp("org")
-    cert, key = ensure_certificate(data)
-    org = Org.open(data)
-    creds = bootstrap(org)
-    assert creds is not None
-    listener = Listener(
-        app=create_app(org), host="127.0.0.1", port=free_port(), certfile=cert, keyfile=key
-    )
-    with serving_in_thread(listener) as base:
-        token = requests.post(
-            f"{base}/services/oauth2/token",
-            data={
-                "grant_type": "password",
-                "client_id": creds.app.client_id,
-                "client_secret": creds.app.client_secret,
-                "username": creds.username,
-                "password": creds.password,
-            },
-            verify=str(cert),
-            timeout=10,
-        ).json()
-        try:
-            yield Running(base, cert, org, token["access_token"])
-        finally:
-            org.close()
-
-
-def _trusting_session(cert: Path) -> requests.Session:
-    session = requests.Session()
-    # requests lets REQUESTS_CA_BUNDLE override `session.verify`; ignore the environment.
-    session.trust_env = False
-    session.verify = str(cert)
-    return session
-
-
-@pytest.fixture
-def sf(running: Running) -> Iterator[Salesforce]:
-    # Closed sessions let uvicorn shut down without waiting on idle keep-alive connections.
-    with _trusting_session(running.cert) as session:
-        yield Salesforce(
-            instance_url=running.base, session_id=running.token, session=session, version="62.0"
-        )
+from .conftest import HttpsOrg, trusting_session
 
 
 def test_create_read_update_delete(sf: Salesforce) -> None:
@@ -141,10 +80,13 @@ def test_bad_query_maps_to_malformed_request(sf: Salesforce) -> None:
     assert raised.value.content[0]["errorCode"] == "INVALID_FIELD"
 
 
-def test_expired_session(running: Running) -> None:
-    with _trusting_session(running.cert) as session:
+def test_expired_session(https_org: HttpsOrg) -> None:
+    with trusting_session(https_org.cert) as session:
         stale = Salesforce(
-            instance_url=running.base, session_id="00Dbogus!token", session=session, version="62.0"
+            instance_url=https_org.base,
+            session_id="00Dbogus!token",
+            session=session,
+            version="62.0",
         )
         with pytest.raises(SalesforceExpiredSession):
             stale.Lead.describe()

@@ -9,67 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-import requests
 from simple_salesforce import Salesforce
-
-from localforce import Org, bootstrap, create_app
-from localforce.server import Listener, free_port, serving_in_thread
-from localforce.tls import ensure_certificate
-
-
-@dataclass(frozen=True)
-class Running:
-    base: str
-    cert: Path
-    org: Org
-    token: str
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    data = tmp_path_factory.mktemp("org")
-    cert, key = ensure_certificate(data)
-    org = Org.open(data)
-    creds = bootstrap(org)
-    assert creds is not None
-    listener = Listener(
-        app=create_app(org), host="127.0.0.1", port=free_port(), certfile=cert, keyfile=key
-    )
-    with serving_in_thread(listener) as base:
-        token = requests.post(
-            f"{base}/services/oauth2/token",
-            data={
-                "grant_type": "password",
-                "client_id": creds.app.client_id,
-                "client_secret": creds.app.client_secret,
-                "username": creds.username,
-                "password": creds.password,
-            },
-            verify=str(cert),
-            timeout=10,
-        ).json()
-        try:
-            yield Running(base, cert, org, token["access_token"])
-        finally:
-            org.close()
-
-
-@pytest.fixture
-def sf(running: Running) -> Iterator[Salesforce]:
-    session = requests.Session()
-    # requests lets REQUESTS_CA_BUNDLE override `session.verify`; ignore the environment.
-    session.trust_env = False
-    session.verify = str(running.cert)
-    # Closed afterwards: uvicorn's shutdown waits for idle keep-alive connections.
-    with session:
-        yield Salesforce(
-            instance_url=running.base, session_id=running.token, session=session, version="62.0"
-        )
 
 
 def _records(text: str) -> list[dict[str, str]]:
