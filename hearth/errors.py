@@ -9,7 +9,8 @@ SQLAlchemy, the database drivers) are translated where they enter Hearth, with
     ├── DatabaseError        the database is unreachable or not at the expected schema
     ├── InvalidInputError    a value breaks one of Hearth's rules (e.g. a too-short password)
     ├── NotFoundError        a record looked up by its key does not exist
-    └── AlreadyExistsError   a record with the same unique key already exists
+    ├── AlreadyExistsError   a record with the same unique key already exists
+    └── SalesforceError      an org refused or could not answer (hearth/salesforce/errors.py)
 """
 
 __all__ = [

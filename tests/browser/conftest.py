@@ -25,8 +25,10 @@ _ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """A fresh browser per test: Playwright's sync API holds an event loop on this thread while
+    it runs, which would break async tests that a worker runs after it."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
