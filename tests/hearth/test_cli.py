@@ -51,7 +51,7 @@ def test_migrate_names_the_database_but_not_its_password(database_url: str) -> N
     result = invoke(url.render_as_string(hide_password=False), "migrate")
 
     assert result.exit_code == 0, result.output
-    assert "is at revision 0001" in result.output
+    assert "is at revision 0002" in result.output
     assert "db-s3cret" not in result.output
 
 

@@ -18,7 +18,7 @@ def test_migrated_schema_matches_the_models(
     # Migrations are found through the package, not the working directory.
     monkeypatch.chdir(tmp_path)
 
-    assert migrate(database_url) == "0001"
+    assert migrate(database_url) == "0002"
 
     engine = create_engine_for(database_url)
     try:
@@ -31,7 +31,7 @@ def test_migrated_schema_matches_the_models(
 def test_migrating_again_changes_nothing(database_url: str) -> None:
     migrate(database_url)
 
-    assert migrate(database_url) == "0001"
+    assert migrate(database_url) == "0002"
 
 
 def test_current_schema_is_required(database_url: str) -> None:
@@ -64,4 +64,4 @@ def test_concurrent_migrations_take_turns(database_url: str) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         revisions = list(pool.map(migrate, [database_url] * 4))
 
-    assert revisions == ["0001"] * 4
+    assert revisions == ["0002"] * 4
