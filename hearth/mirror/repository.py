@@ -13,7 +13,7 @@ UTC, as Salesforce's are (and as `match_visitor` takes them).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
@@ -68,25 +68,25 @@ class MirrorRepository:
 
     def upsert_accounts(self, records: Iterable[CrmAccount | Synced[CrmAccount]]) -> int:
         """Insert or update Accounts; return how many distinct Ids were written."""
-        return self._upsert(mirror_accounts, records, _account_row)
+        return self._upsert(mirror_accounts, records)
 
     def upsert_contacts(self, records: Iterable[CrmContact | Synced[CrmContact]]) -> int:
         """Insert or update Contacts; return how many distinct Ids were written."""
-        return self._upsert(mirror_contacts, records, _contact_row)
+        return self._upsert(mirror_contacts, records)
 
     def upsert_leads(self, records: Iterable[CrmLead | Synced[CrmLead]]) -> int:
         """Insert or update Leads; return how many distinct Ids were written."""
-        return self._upsert(mirror_leads, records, _lead_row)
+        return self._upsert(mirror_leads, records)
 
     def upsert_opportunities(
         self, records: Iterable[CrmOpportunity | Synced[CrmOpportunity]]
     ) -> int:
         """Insert or update Opportunities; return how many distinct Ids were written."""
-        return self._upsert(mirror_opportunities, records, _opportunity_row)
+        return self._upsert(mirror_opportunities, records)
 
     def upsert_users(self, records: Iterable[CrmUser | Synced[CrmUser]]) -> int:
         """Insert or update Users; return how many distinct Ids were written."""
-        return self._upsert(mirror_users, records, _user_row)
+        return self._upsert(mirror_users, records)
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         """Flag the records with these Salesforce Ids, of any object, as deleted.
@@ -114,7 +114,6 @@ class MirrorRepository:
         self,
         table: Table,
         records: Iterable[_R | Synced[_R]],
-        to_row: Callable[[_R], _Row],
     ) -> int:
         statement = self._upsert_statement(table)
         written = 0
@@ -123,7 +122,7 @@ class MirrorRepository:
             rows: dict[str, _Row] = {}
             for entry in chunk:
                 synced = entry if isinstance(entry, Synced) else Synced(record=entry)
-                row = to_row(synced.record)
+                row = _record_row(synced.record)
                 row.update(
                     workspace_id=self._workspace_id,
                     salesforce_id=synced.record.id,
@@ -166,35 +165,35 @@ class SqlMirrorView:
 
     def accounts_by_domain(self, domain: str) -> Sequence[CrmAccount]:
         rows = self._rows(mirror_accounts, mirror_accounts.c.website_domain == domain)
-        return [_account(row) for row in rows]
+        return [_from_row(CrmAccount, row) for row in rows]
 
     def contacts_by_email(self, email: str) -> Sequence[CrmContact]:
         rows = self._rows(mirror_contacts, mirror_contacts.c.email_normalized == email)
-        return [_contact(row) for row in rows]
+        return [_from_row(CrmContact, row) for row in rows]
 
     def leads_by_email(self, email: str) -> Sequence[CrmLead]:
         rows = self._rows(mirror_leads, mirror_leads.c.email_normalized == email)
-        return [_lead(row) for row in rows]
+        return [_from_row(CrmLead, row) for row in rows]
 
     def leads_by_company_domain(self, domain: str) -> Sequence[CrmLead]:
         rows = self._rows(mirror_leads, mirror_leads.c.email_company_domain == domain)
-        return [_lead(row) for row in rows]
+        return [_from_row(CrmLead, row) for row in rows]
 
     def contact(self, contact_id: str) -> CrmContact | None:
         rows = self._rows(mirror_contacts, mirror_contacts.c.salesforce_id == contact_id)
-        return _contact(rows[0]) if rows else None
+        return _from_row(CrmContact, rows[0]) if rows else None
 
     def contacts_of_account(self, account_id: str) -> Sequence[CrmContact]:
         rows = self._rows(mirror_contacts, mirror_contacts.c.account_id == account_id)
-        return [_contact(row) for row in rows]
+        return [_from_row(CrmContact, row) for row in rows]
 
     def opportunities_of_account(self, account_id: str) -> Sequence[CrmOpportunity]:
         rows = self._rows(mirror_opportunities, mirror_opportunities.c.account_id == account_id)
-        return [_opportunity(row) for row in rows]
+        return [_from_row(CrmOpportunity, row) for row in rows]
 
     def user(self, user_id: str) -> CrmUser | None:
         rows = self._rows(mirror_users, mirror_users.c.salesforce_id == user_id)
-        return _user(rows[0]) if rows else None
+        return _from_row(CrmUser, rows[0]) if rows else None
 
     def _rows(self, table: Table, condition: ColumnElement[bool]) -> Sequence[Row[Any]]:
         return self._session.execute(
@@ -223,117 +222,32 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _account_row(account: CrmAccount) -> _Row:
-    return {
-        "name": account.name,
-        "website": account.website,
-        "owner_id": account.owner_id,
-        "type": account.type,
-        "parent_id": account.parent_id,
-        "created_date": _utc(account.created_date),
-        "last_modified_date": _utc(account.last_modified_date),
-        "last_activity_date": account.last_activity_date,
-        "website_domain": normalize_domain(account.website),
-    }
+_Record = CrmAccount | CrmContact | CrmLead | CrmOpportunity | CrmUser
 
-
-def _contact_row(contact: CrmContact) -> _Row:
-    return {
-        "account_id": contact.account_id,
-        "email": contact.email,
-        "name": contact.name,
-        "title": contact.title,
-        "owner_id": contact.owner_id,
-        "email_normalized": normalize_email(contact.email),
-    }
-
-
-def _lead_row(lead: CrmLead) -> _Row:
-    return {
-        "email": lead.email,
-        "name": lead.name,
-        "title": lead.title,
-        "company": lead.company,
-        "owner_id": lead.owner_id,
-        "is_converted": lead.is_converted,
-        "converted_contact_id": lead.converted_contact_id,
-        "converted_account_id": lead.converted_account_id,
+# The indexed keys matching looks records up by, derived from the record on every write.
+_DERIVED: dict[type, Callable[[Any], _Row]] = {
+    CrmAccount: lambda a: {"website_domain": normalize_domain(a.website)},
+    CrmContact: lambda c: {"email_normalized": normalize_email(c.email)},
+    CrmLead: lambda lead: {
         "email_normalized": normalize_email(lead.email),
         "email_company_domain": company_domain_for_email(lead.email),
-    }
+    },
+}
 
 
-def _opportunity_row(opportunity: CrmOpportunity) -> _Row:
-    return {
-        "account_id": opportunity.account_id,
-        "name": opportunity.name,
-        "stage_name": opportunity.stage_name,
-        "amount": opportunity.amount,
-        "close_date": opportunity.close_date,
-        "is_closed": opportunity.is_closed,
-        "is_won": opportunity.is_won,
-        "owner_id": opportunity.owner_id,
-        "record_type_name": opportunity.record_type_name,
-    }
+def _record_row(record: _Record) -> _Row:
+    """A record's columns: its fields under their own names (the Id is the key), plus keys."""
+    row: _Row = {}
+    for f in fields(record):
+        if f.name != "id":
+            value = getattr(record, f.name)
+            row[f.name] = _utc(value) if isinstance(value, datetime) else value
+    derive = _DERIVED.get(type(record))
+    if derive is not None:
+        row.update(derive(record))
+    return row
 
 
-def _user_row(user: CrmUser) -> _Row:
-    return {"name": user.name, "email": user.email}
-
-
-def _account(row: Row[Any]) -> CrmAccount:
-    return CrmAccount(
-        id=row.salesforce_id,
-        name=row.name,
-        website=row.website,
-        owner_id=row.owner_id,
-        type=row.type,
-        parent_id=row.parent_id,
-        created_date=row.created_date,
-        last_modified_date=row.last_modified_date,
-        last_activity_date=row.last_activity_date,
-    )
-
-
-def _contact(row: Row[Any]) -> CrmContact:
-    return CrmContact(
-        id=row.salesforce_id,
-        account_id=row.account_id,
-        email=row.email,
-        name=row.name,
-        title=row.title,
-        owner_id=row.owner_id,
-    )
-
-
-def _lead(row: Row[Any]) -> CrmLead:
-    return CrmLead(
-        id=row.salesforce_id,
-        email=row.email,
-        name=row.name,
-        title=row.title,
-        company=row.company,
-        owner_id=row.owner_id,
-        is_converted=row.is_converted,
-        converted_contact_id=row.converted_contact_id,
-        converted_account_id=row.converted_account_id,
-    )
-
-
-def _opportunity(row: Row[Any]) -> CrmOpportunity:
-    return CrmOpportunity(
-        id=row.salesforce_id,
-        account_id=row.account_id,
-        name=row.name,
-        stage_name=row.stage_name,
-        amount=row.amount,
-        close_date=row.close_date,
-        is_closed=row.is_closed,
-        is_won=row.is_won,
-        owner_id=row.owner_id,
-        record_type_name=row.record_type_name,
-    )
-
-
-def _user(row: Row[Any]) -> CrmUser:
-    return CrmUser(id=row.salesforce_id, name=row.name, email=row.email)
+def _from_row(cls: type[_R], row: Row[Any]) -> _R:
+    values = {f.name: getattr(row, f.name) for f in fields(cls) if f.name != "id"}
+    return cls(id=row.salesforce_id, **values)
