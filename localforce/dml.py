@@ -374,7 +374,8 @@ class Dml:
                     f"field integrity exception: {f.name} (id value of incorrect type: {value})",
                     f.name,
                 )
-            row = self.org.fetch_row(target, str(value), ["Id"])
+            owner = target.name == "User" and f.name == "OwnerId"
+            row = self.org.fetch_row(target, str(value), ["Id", "IsActive"] if owner else ["Id"])
             if row is None:
                 raise _error(
                     "INVALID_CROSS_REFERENCE_KEY",
@@ -383,12 +384,10 @@ class Dml:
                 )
             if row["IsDeleted"]:
                 raise _error("ENTITY_IS_DELETED", "entity is deleted", f.name)
-            if target.name == "User" and f.name == "OwnerId":
-                active = self.org.fetch_row(target, str(value), ["IsActive"])
-                if active is not None and not active["IsActive"]:
-                    raise _error(
-                        "INACTIVE_OWNER_OR_USER", "operation performed with inactive user", f.name
-                    )
+            if owner and not row["IsActive"]:
+                raise _error(
+                    "INACTIVE_OWNER_OR_USER", "operation performed with inactive user", f.name
+                )
 
     def _check_unique(
         self, obj: ObjectDef, record: Mapping[str, Stored], own_id: str | None

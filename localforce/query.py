@@ -165,7 +165,7 @@ def _first_page(
     org = req.org
     limit, offset = compiled.limit, compiled.offset or 0
     if compiled.count_only:
-        count = org.conn.execute(_bounded_count_sql(compiled), _bounded_params(compiled)).fetchone()
+        count = org.conn.execute(_bounded_count_sql(compiled), compiled.params).fetchone()
         return {"totalSize": count[0], "done": True, "records": []}
     if compiled.aggregate:
         sql = compiled.sql() + _limit_clause(limit, offset)
@@ -175,7 +175,7 @@ def _first_page(
             "done": True,
             "records": [_aggregate_record(compiled, r) for r in rows],
         }
-    total = org.conn.execute(_bounded_count_sql(compiled), _bounded_params(compiled)).fetchone()[0]
+    total = org.conn.execute(_bounded_count_sql(compiled), compiled.params).fetchone()[0]
     batch = _batch_size(req)
     if total <= batch:
         sql = compiled.sql() + _limit_clause(limit, offset)
@@ -273,10 +273,6 @@ def _bounded_count_sql(compiled: CompiledQuery) -> str:
     if compiled.where_sql:
         inner += f" WHERE {compiled.where_sql}"
     return f"SELECT count(*) FROM ({inner}{_limit_clause(compiled.limit, compiled.offset)})"
-
-
-def _bounded_params(compiled: CompiledQuery) -> list[Any]:
-    return list(compiled.params)
 
 
 def _limit_clause(limit: int | None, offset: int | None) -> str:

@@ -29,6 +29,20 @@ class Listener:
     certfile: Path | None = None
     keyfile: Path | None = None
 
+    def config(
+        self, *, log_level: str, timeout_graceful_shutdown: int | None = None
+    ) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            ssl_certfile=str(self.certfile) if self.certfile else None,
+            ssl_keyfile=str(self.keyfile) if self.keyfile else None,
+            log_level=log_level,
+            lifespan="off",
+            timeout_graceful_shutdown=timeout_graceful_shutdown,
+        )
+
 
 class _Server(uvicorn.Server):
     """A uvicorn server that leaves signal handling to `serve`, which owns all servers."""
@@ -39,20 +53,7 @@ class _Server(uvicorn.Server):
 
 
 async def serve_async(listeners: list[Listener], log_level: str = "warning") -> None:
-    servers = [
-        _Server(
-            uvicorn.Config(
-                item.app,
-                host=item.host,
-                port=item.port,
-                ssl_certfile=str(item.certfile) if item.certfile else None,
-                ssl_keyfile=str(item.keyfile) if item.keyfile else None,
-                log_level=log_level,
-                lifespan="off",
-            )
-        )
-        for item in listeners
-    ]
+    servers = [_Server(item.config(log_level=log_level)) for item in listeners]
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
@@ -78,17 +79,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 def serving_in_thread(listener: Listener, *, timeout: float = 10.0) -> Iterator[str]:
     """Serve one listener from a background thread (tests, benchmarks); yields its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(
-            listener.app,
-            host=listener.host,
-            port=listener.port,
-            ssl_certfile=str(listener.certfile) if listener.certfile else None,
-            ssl_keyfile=str(listener.keyfile) if listener.keyfile else None,
-            log_level="warning",
-            lifespan="off",
-            # A client still holding a keep-alive connection must not stall a test's teardown.
-            timeout_graceful_shutdown=1,
-        )
+        # A client still holding a keep-alive connection must not stall a test's teardown.
+        listener.config(log_level="warning", timeout_graceful_shutdown=1)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
