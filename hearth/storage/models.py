@@ -13,11 +13,25 @@ ENUM types, so adding a plan or role later is a plain migration on both database
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import Dialect, Enum, ForeignKey, MetaData, String
+from typing import Any
+
+from sqlalchemy import JSON, Dialect, Enum, ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
-__all__ = ["Base", "Plan", "Role", "SiteKey", "User", "UtcDateTime", "Workspace"]
+__all__ = [
+    "Base",
+    "ConnectionStatus",
+    "Plan",
+    "Role",
+    "SalesforceAuthorization",
+    "SalesforceConnection",
+    "SiteKey",
+    "User",
+    "UtcDateTime",
+    "WebSession",
+    "Workspace",
+]
 
 
 class Plan(enum.StrEnum):
@@ -33,6 +47,16 @@ class Role(enum.StrEnum):
 
     ADMIN = "admin"
     MEMBER = "member"
+
+
+class ConnectionStatus(enum.StrEnum):
+    """Where a workspace's Salesforce connection stands."""
+
+    CONNECTED = "connected"
+    # A refresh was refused (invalid_grant) or the stored tokens cannot be read: a person
+    # must connect again; no work runs for the org until then.
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISCONNECTED = "disconnected"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -132,3 +156,65 @@ class SiteKey(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored here,
+    so a leaked database does not hand out sessions."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SalesforceAuthorization(Base):
+    """A started OAuth web-server flow, waiting for its callback: single use, short-lived.
+
+    Keyed by the SHA-256 of the `state` sent to Salesforce; the PKCE verifier never leaves
+    Hearth. Bound to the session that started it, so a callback in another browser fails.
+    """
+
+    __tablename__ = "salesforce_authorizations"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_token_hash: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.token_hash", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class SalesforceConnection(Base):
+    """A workspace's Salesforce org: who connected it, when, its state and its tokens.
+
+    `tokens` is the OAuth token set encrypted with the instance's secret key (see
+    `hearth.crypto`); it is None once disconnected. `preflight` and `provisioning` keep the
+    reports of the checks and field creation run after connecting, as shown in Settings.
+    """
+
+    __tablename__ = "salesforce_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[ConnectionStatus] = mapped_column(_stored_enum(ConnectionStatus))
+    status_detail: Mapped[str | None] = mapped_column(Text())
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    login_url: Mapped[str] = mapped_column(String(255))
+    instance_url: Mapped[str] = mapped_column(String(255))
+    org_id: Mapped[str] = mapped_column(String(18))
+    salesforce_user_id: Mapped[str] = mapped_column(String(18))
+    salesforce_username: Mapped[str] = mapped_column(String(255))
+    connected_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    connected_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    tokens: Mapped[str | None] = mapped_column(Text())
+    preflight: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+    provisioning: Mapped[dict[str, Any] | None] = mapped_column(JSON())
