@@ -1,30 +1,69 @@
 """create_app(settings): Hearth's web application, wired. Wiring only: behaviour lives elsewhere."""
 
-from collections.abc import AsyncIterator
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
 from hearth._version import __version__
+from hearth.connections import ConnectedApp, token_box
+from hearth.errors import ConfigError
 from hearth.settings import Settings
 from hearth.storage.engine import create_engine_for
+from hearth.storage.models import utc_now
+from hearth.web.context import WebContext
 from hearth.web.errors import install_error_handlers
 from hearth.web.health import health_router
 from hearth.web.home import home_router
+from hearth.web.salesforce import salesforce_router
+from hearth.web.signin import signin_router
 
 __all__ = ["create_app"]
 
 TEMPLATES_DIRECTORY = Path(__file__).resolve().parent / "templates"
+MIN_SECRET_KEY_LENGTH = 16
+
+_logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def _secret_key(settings: Settings) -> str:
+    """The instance's secret key; outside demo mode, refuse to run without a real one."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"HEARTH_SECRET_KEY must have at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        return key
+    if not settings.demo_mode:
+        raise ConfigError(
+            "HEARTH_SECRET_KEY is not set: Hearth needs it to encrypt Salesforce tokens and "
+            "protect sessions. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    _logger.warning("demo mode without HEARTH_SECRET_KEY: a key for this process only")
+    return secrets.token_urlsafe(32)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    salesforce_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
     """Hearth's web application for `settings`.
 
     Expects a migrated database (`hearth serve` migrates before calling this). The engine is
-    disposed when the application shuts down.
+    disposed when the application shuts down. Raises `ConfigError` without a secret key
+    outside demo mode. `clock` and `salesforce_transport` are for tests.
     """
+    secret_key = _secret_key(settings)
     engine = create_engine_for(settings.database_url)
 
     @asynccontextmanager
@@ -34,7 +73,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Hearth", version=__version__, lifespan=lifespan)
     templates = Jinja2Templates(directory=TEMPLATES_DIRECTORY)
+    ctx = WebContext(
+        settings=settings,
+        engine=engine,
+        templates=templates,
+        token_box=token_box(secret_key),
+        salesforce_app=ConnectedApp.from_settings(settings),
+        clock=clock,
+        salesforce_transport=salesforce_transport,
+    )
     app.include_router(home_router(settings, engine, templates))
     app.include_router(health_router(engine))
+    app.include_router(signin_router(ctx))
+    app.include_router(salesforce_router(ctx))
     install_error_handlers(app, templates)
     return app

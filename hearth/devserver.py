@@ -77,6 +77,15 @@ def _demo_admin(settings: Settings, root: Path) -> tuple[str, str]:
     return DEMO_EMAIL, password
 
 
+def _secret_key(root: Path) -> str:
+    """The demo instance's secret key, made once, so stored tokens survive restarts."""
+    path = root / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def main() -> None:
     root = Path(os.environ.get("HEARTH_DEV_DIR", "var")).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -88,6 +97,7 @@ def main() -> None:
     environ = {
         "HEARTH_DATABASE_URL": f"sqlite:///{root / 'hearth.db'}",
         "HEARTH_DEMO_MODE": "true",
+        "HEARTH_SECRET_KEY": _secret_key(root),
         "HEARTH_SALESFORCE_LOGIN_URL": org_info["http"],
         "HEARTH_SALESFORCE_CLIENT_ID": creds["client_id"],
         "HEARTH_SALESFORCE_CLIENT_SECRET": creds["client_secret"],

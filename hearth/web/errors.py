@@ -1,9 +1,13 @@
 """Error responses: JSON for API clients, a plain page for browsers, never a stack trace."""
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
+
+from hearth.web.sessions import CsrfRejected, SignInRequired
 
 __all__ = ["install_error_handlers", "wants_html"]
 
@@ -36,6 +40,20 @@ def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         response = error_response(request, exc.status_code, detail)
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if exc.forbidden:
+            return error_response(request, 403, "Only workspace admins can do this.")
+        if wants_html(request) and request.method in ("GET", "HEAD"):
+            query = f"?{request.url.query}" if request.url.query else ""
+            target = quote(request.url.path + query)
+            return RedirectResponse(f"/signin?next={target}", status_code=303)
+        return error_response(request, 401, "Sign in first.")
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        return error_response(request, 403, str(exc))
 
     @app.exception_handler(Exception)
     async def unhandled_error(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,132 @@
+"""Fixtures for Hearth's pages: the app on a migrated database, a signed-in browser, and a
+localforce org reached in-process through the same transport Hearth's client uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from hearth import Settings, create_app
+from hearth.storage.models import Plan, Role
+from hearth.workspaces import create_user, create_workspace
+from localforce import Org, bootstrap
+from localforce import create_app as create_org_app
+from localforce.bootstrap import Credentials
+
+ORG_URL = "http://testserver"
+HEARTH_URL = "http://127.0.0.1:8000"
+PASSWORD = "correct horse battery"
+SECRET_KEY = "test-secret-key-0123456789"
+
+
+@dataclass
+class Site:
+    """Hearth and a localforce org, with a browser for each (sharing nothing but URLs)."""
+
+    hearth: TestClient
+    org: Org
+    creds: Credentials
+    org_browser: TestClient
+    engine: Engine
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        page = self.hearth.get("/signin")
+        return self.hearth.post(
+            "/signin",
+            data={
+                "email": email,
+                "password": password,
+                "csrf_token": form_value(page, "csrf_token"),
+            },
+            follow_redirects=False,
+        )
+
+    def csrf(self) -> str:
+        return str(self.hearth.get("/api/v1/session").json()["csrf_token"])
+
+    def approve_in_salesforce(self, authorize_url: str, *, decision: str = "allow") -> str:
+        """Play the admin's part on the org's login and consent pages; returns the callback."""
+        page = self.org_browser.get(authorize_url)
+        consent = self.org_browser.post(
+            "/services/oauth2/authorize",
+            data={
+                "request_token": form_value(page, "request_token"),
+                "username": self.creds.username,
+                "password": self.creds.password,
+            },
+        )
+        answer = self.org_browser.post(
+            "/services/oauth2/authorize/consent",
+            data={"request_token": form_value(consent, "request_token"), "decision": decision},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["location"]
+        assert location.startswith(HEARTH_URL + "/settings/salesforce/callback"), location
+        return location.removeprefix(HEARTH_URL)
+
+    def connect(self) -> httpx.Response:
+        """Settings → Get started → Salesforce login and consent → callback."""
+        page = self.hearth.get("/settings/salesforce")
+        start = self.hearth.post(
+            "/settings/salesforce/connect",
+            data={"csrf_token": form_value(page, "csrf_token")},
+            follow_redirects=False,
+        )
+        assert start.status_code == 303, start.text
+        return self.hearth.get(self.approve_in_salesforce(start.headers["location"]))
+
+
+def form_value(page: httpx.Response, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]+)"', page.text)
+    assert match is not None, page.text
+    return match.group(1)
+
+
+def add_user(
+    engine: Engine, email: str, *, plan: Plan = Plan.BUSINESS, role: Role = Role.ADMIN
+) -> None:
+    with Session(engine) as session, session.begin():
+        workspace = create_workspace(session, f"Workspace of {email}", plan)
+        create_user(session, workspace, email, PASSWORD, role)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Iterator[Org]:
+    org = Org.open(tmp_path / "org")
+    yield org
+    org.close()
+
+
+@pytest.fixture
+def site(engine: Engine, database_url: str, org: Org) -> Iterator[Site]:
+    creds = bootstrap(org)
+    assert creds is not None
+    org_app = create_org_app(org)
+    settings = Settings(
+        database_url=database_url,
+        base_url=HEARTH_URL,
+        secret_key=SECRET_KEY,
+        salesforce_login_url=ORG_URL,
+        salesforce_client_id=creds.app.client_id,
+        salesforce_client_secret=creds.app.client_secret,
+    )
+    app = create_app(settings, salesforce_transport=httpx.ASGITransport(app=org_app))
+    with (
+        TestClient(app, raise_server_exceptions=False) as hearth,
+        TestClient(org_app, base_url=ORG_URL) as org_browser,
+    ):
+        yield Site(hearth=hearth, org=org, creds=creds, org_browser=org_browser, engine=engine)
