@@ -12,7 +12,6 @@ ENUM types, so adding a plan or role later is a plain migration on both database
 
 import enum
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, Enum, ForeignKey, MetaData, String, Text
