@@ -18,6 +18,7 @@ from hearth.settings import Settings
 from hearth.storage.engine import create_engine_for
 from hearth.storage.models import utc_now
 from hearth.web.context import WebContext
+from hearth.web.crm_api import crm_router
 from hearth.web.errors import install_error_handlers
 from hearth.web.health import health_router
 from hearth.web.home import home_router
@@ -86,5 +87,6 @@ def create_app(
     app.include_router(health_router(engine))
     app.include_router(signin_router(ctx))
     app.include_router(salesforce_router(ctx))
+    app.include_router(crm_router(ctx))
     install_error_handlers(app, templates)
     return app
