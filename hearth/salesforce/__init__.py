@@ -11,22 +11,38 @@ Errors are in `hearth.salesforce.errors`; all derive from `SalesforceError`.
 """
 
 from .auth import Tokens, TokenStore, authorize_url, exchange_code, pkce_pair, revoke
-from .client import RetryPolicy, SalesforceClient, SaveResult, UpsertResult, UsageMeter
+from .client import (
+    BulkIngestResult,
+    BulkRowResult,
+    RetryPolicy,
+    SalesforceClient,
+    SaveResult,
+    SubRequest,
+    SubResponse,
+    UpsertResult,
+    UsageMeter,
+    bulk_csv,
+)
 from .errors import SalesforceError
 from .soql import escape_literal, identifier, in_list_chunks, quote
 from .versions import API_VERSION
 
 __all__ = [
     "API_VERSION",
+    "BulkIngestResult",
+    "BulkRowResult",
     "RetryPolicy",
     "SalesforceClient",
     "SalesforceError",
     "SaveResult",
+    "SubRequest",
+    "SubResponse",
     "TokenStore",
     "Tokens",
     "UpsertResult",
     "UsageMeter",
     "authorize_url",
+    "bulk_csv",
     "escape_literal",
     "exchange_code",
     "identifier",
