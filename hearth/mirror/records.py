@@ -72,7 +72,13 @@ class CrmLead:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CrmOpportunity:
-    """A Salesforce Opportunity of an Account."""
+    """A Salesforce Opportunity of an Account.
+
+    `record_type_name` is the spec's "Pipeline Name": the name of the Opportunity's record type
+    (RecordType.Name), None when the org has no Opportunity record types. `active_date` is the
+    spec's "Active Date": the Opportunity date field the read sync is configured to read
+    (LastActivityDate by default), as a date.
+    """
 
     id: str
     account_id: str | None = None
@@ -84,3 +90,4 @@ class CrmOpportunity:
     is_won: bool = False
     owner_id: str | None = None
     record_type_name: str | None = None
+    active_date: date | None = None

@@ -144,6 +144,7 @@ mirror_opportunities = Table(
     Column("is_won", Boolean, nullable=False),
     Column("owner_id", String(_ID), nullable=True),
     Column("record_type_name", String(_TEXT), nullable=True),
+    Column("active_date", Date, nullable=True),
     Index("ix_mirror_opportunities_account_id", "workspace_id", "account_id"),
 )
 
