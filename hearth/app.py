@@ -1,10 +1,12 @@
 """create_app(settings): Hearth's web application, wired. Wiring only: behaviour lives elsewhere."""
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,12 +22,14 @@ from hearth.storage.models import utc_now
 from hearth.web.context import WebContext
 from hearth.web.crm_api import crm_router
 from hearth.web.errors import install_error_handlers
+from hearth.web.field_mappings import field_mappings_router
 from hearth.web.health import health_router
 from hearth.web.home import home_router
 from hearth.web.salesforce import salesforce_router
 from hearth.web.signin import signin_router
+from hearth.worker import Worker, sync_options
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "secret_key_of"]
 
 TEMPLATES_DIRECTORY = Path(__file__).resolve().parent / "templates"
 MIN_SECRET_KEY_LENGTH = 16
@@ -33,7 +37,7 @@ MIN_SECRET_KEY_LENGTH = 16
 _logger = logging.getLogger(__name__)
 
 
-def _secret_key(settings: Settings) -> str:
+def secret_key_of(settings: Settings) -> str:
     """The instance's secret key; outside demo mode, refuse to run without a real one."""
     if settings.secret_key is not None:
         key = settings.secret_key.get_secret_value()
@@ -64,13 +68,34 @@ def create_app(
     disposed when the application shuts down. Raises `ConfigError` without a secret key
     outside demo mode. `clock` and `salesforce_transport` are for tests.
     """
-    secret_key = _secret_key(settings)
+    secret_key = secret_key_of(settings)
     engine = create_engine_for(settings.database_url)
+    box = token_box(secret_key)
+    salesforce_app = ConnectedApp.from_settings(settings)
+    worker = (
+        Worker(
+            engine,
+            app=salesforce_app,
+            box=box,
+            interval=timedelta(seconds=settings.sync_interval_seconds),
+            options=sync_options(settings),
+            client_options={"transport": salesforce_transport} if salesforce_transport else None,
+        )
+        if settings.sync_worker and salesforce_app is not None
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        task = asyncio.create_task(worker.run()) if worker is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            engine.dispose()
 
     app = FastAPI(title="Hearth", version=__version__, lifespan=lifespan)
     templates = Jinja2Templates(directory=TEMPLATES_DIRECTORY)
@@ -78,15 +103,17 @@ def create_app(
         settings=settings,
         engine=engine,
         templates=templates,
-        token_box=token_box(secret_key),
-        salesforce_app=ConnectedApp.from_settings(settings),
+        token_box=box,
+        salesforce_app=salesforce_app,
         clock=clock,
         salesforce_transport=salesforce_transport,
+        wake_worker=worker.wake if worker is not None else lambda _workspace_id: None,
     )
     app.include_router(home_router(settings, engine, templates))
     app.include_router(health_router(engine))
     app.include_router(signin_router(ctx))
     app.include_router(salesforce_router(ctx))
     app.include_router(crm_router(ctx))
+    app.include_router(field_mappings_router(ctx))
     install_error_handlers(app, templates)
     return app

@@ -5,22 +5,35 @@ every `HearthError` becomes a one-line message on stderr and exit code 1 (usage 
 never a traceback.
 """
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hearth.app import create_app
-from hearth.errors import HearthError
+from hearth.app import create_app, secret_key_of
+from hearth.connections import ConnectedApp, token_box
+from hearth.crypto import SecretBox
+from hearth.errors import ConfigError, HearthError
 from hearth.settings import ENV_PREFIX, Settings
 from hearth.storage import (
     Plan,
@@ -30,6 +43,8 @@ from hearth.storage import (
     parse_database_url,
     require_current_schema,
 )
+from hearth.sync import SyncProgress
+from hearth.worker import Worker, run_workspace, sync_options
 from hearth.workspaces import create_site_key, create_user, create_workspace, get_workspace
 
 __all__ = ["app", "main"]
@@ -137,6 +152,97 @@ def create_admin_command(
             ("Workspace", workspace), ("Email", user.email), ("Role", user.role.value)
         )
     Console().print(table)
+
+
+def _salesforce(settings: Settings) -> tuple[ConnectedApp, SecretBox]:
+    app_ = ConnectedApp.from_settings(settings)
+    if app_ is None:
+        raise ConfigError(
+            "Salesforce is not configured: set HEARTH_SALESFORCE_LOGIN_URL, "
+            "HEARTH_SALESFORCE_CLIENT_ID and HEARTH_SALESFORCE_CLIENT_SECRET"
+        )
+    return app_, token_box(secret_key_of(settings))
+
+
+@app.command("sync")
+def sync_command(
+    workspace: Annotated[
+        str, typer.Option("--workspace", help="Slug of the workspace whose org to read.")
+    ],
+) -> None:
+    """Run one round of Salesforce work for a workspace now, showing progress.
+
+    The first round after connecting checks permissions, creates Hearth's fields and copies
+    the CRM; later rounds read only what changed. Exits 1 when the round could not finish.
+    """
+    with _errors_reported(), _migrated_database() as engine:
+        settings = _load_settings()
+        salesforce_app, box = _salesforce(settings)
+        with Session(engine) as session:
+            workspace_id = get_workspace(session, workspace).id
+        console = Console()
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def show(update: SyncProgress) -> None:
+                if update.sobject not in tasks:
+                    tasks[update.sobject] = progress.add_task(update.sobject, rate="")
+                progress.update(
+                    tasks[update.sobject],
+                    completed=update.done,
+                    total=update.total,
+                    rate=f"{update.rate:,.0f}/s" if update.rate else "",
+                )
+
+            outcome = asyncio.run(
+                run_workspace(
+                    engine,
+                    workspace_id,
+                    app=salesforce_app,
+                    box=box,
+                    options=sync_options(settings),
+                    progress=show,
+                )
+            )
+        if outcome.sync is not None:
+            for report in outcome.sync.objects:
+                console.print(
+                    f"{report.sobject:<12} {report.phase.value:<12} {report.upserted:>9,} read"
+                    f" {report.deleted:>7,} deleted"
+                )
+            for warning in outcome.sync.warnings:
+                console.print(f"[yellow]Warning:[/] {escape(warning)}")
+        if outcome.outcome != "synced":
+            raise HearthError(f"{outcome.outcome.replace('_', ' ')}: {outcome.detail}")
+        console.print("Done.")
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run rounds of Salesforce work for every connected workspace until stopped (Ctrl-C).
+
+    For deployments that serve the web app with HEARTH_SYNC_WORKER=false.
+    """
+    with _errors_reported(), _migrated_database() as engine:
+        settings = _load_settings()
+        logging.basicConfig(level=settings.log_level.upper())
+        salesforce_app, box = _salesforce(settings)
+        worker = Worker(
+            engine,
+            app=salesforce_app,
+            box=box,
+            interval=timedelta(seconds=settings.sync_interval_seconds),
+            options=sync_options(settings),
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(worker.run())
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from hearth.app import create_app
+from hearth.connections import CALLBACK_PATH
 from hearth.errors import AlreadyExistsError
 from hearth.settings import Settings
 from hearth.storage import create_engine_for, migrate
@@ -25,6 +27,7 @@ from localforce import Org, bootstrap
 from localforce import create_app as create_org_app
 from localforce.admin_api import admin_token
 from localforce.bootstrap import admin_credentials, write_connection_file
+from localforce.identity import ConnectedApp, create_connected_app, list_connected_apps
 from localforce.seed import seed
 from localforce.server import Listener, serve
 from localforce.tls import ensure_certificate
@@ -77,6 +80,15 @@ def _demo_admin(settings: Settings, root: Path) -> tuple[str, str]:
     return DEMO_EMAIL, password
 
 
+def _app_for_callback(org: Org, callback: str) -> ConnectedApp:
+    """The org's connected app that accepts Hearth's callback URL, made when Hearth runs on a
+    port the bootstrap app does not list (HEARTH_PORT or HEARTH_BASE_URL set)."""
+    for app in list_connected_apps(org):
+        if callback in app.callback_urls:
+            return app
+    return create_connected_app(org, f"Hearth ({callback})", (callback,))
+
+
 def _secret_key(root: Path) -> str:
     """The demo instance's secret key, made once, so stored tokens survive restarts."""
     path = root / "secret-key"
@@ -86,12 +98,34 @@ def _secret_key(root: Path) -> str:
     return path.read_text().strip()
 
 
+def _ports_taken(host: str, ports: list[int]) -> list[int]:
+    taken = []
+    for port in ports:
+        with socket.socket() as sock:
+            # As uvicorn binds: connections of a stopped run lingering in TIME_WAIT don't count.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                taken.append(port)
+    return taken
+
+
 def main() -> None:
     root = Path(os.environ.get("HEARTH_DEV_DIR", "var")).resolve()
     root.mkdir(parents=True, exist_ok=True)
     host = "127.0.0.1"
     org_port = int(os.environ.get("LOCALFORCE_PORT", "8440"))
     org_tls_port = int(os.environ.get("LOCALFORCE_TLS_PORT", "8443"))
+    hearth_port = int(os.environ.get("HEARTH_PORT", "8000"))
+    taken = _ports_taken(host, [hearth_port, org_port, org_tls_port])
+    if taken:
+        console.print(
+            f"[bold red]Error:[/] port {', '.join(map(str, taken))} is in use (another "
+            "`make run`?). Stop it, or choose others with HEARTH_PORT, LOCALFORCE_PORT and "
+            "LOCALFORCE_TLS_PORT."
+        )
+        raise SystemExit(1)
     org, org_info = _org(root / "localforce", host, org_port, org_tls_port)
     creds = json.loads((root / "localforce" / "connection.json").read_text())
     environ = {
@@ -104,6 +138,11 @@ def main() -> None:
         **{k: v for k, v in os.environ.items() if k.startswith("HEARTH_")},
     }
     settings = Settings.from_environ(environ)
+    app = _app_for_callback(org, settings.base_url + CALLBACK_PATH)
+    if app.client_id != creds["client_id"] and "HEARTH_SALESFORCE_CLIENT_ID" not in os.environ:
+        environ["HEARTH_SALESFORCE_CLIENT_ID"] = app.client_id
+        environ["HEARTH_SALESFORCE_CLIENT_SECRET"] = app.client_secret
+        settings = Settings.from_environ(environ)
     migrate(settings.database_url)
     email, password = _demo_admin(settings, root)
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
     log_level: LogLevel = "info"
+    sync_worker: bool = True
+    sync_interval_seconds: int = Field(default=300, ge=30, le=86_400)
+    opportunity_active_date_field: str = Field(
+        default="LastActivityDate", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
+    )
 
     @classmethod
     def settings_customise_sources(

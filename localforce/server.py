@@ -39,7 +39,9 @@ class Listener:
             ssl_certfile=str(self.certfile) if self.certfile else None,
             ssl_keyfile=str(self.keyfile) if self.keyfile else None,
             log_level=log_level,
-            lifespan="off",
+            # Hearth's app starts its Salesforce worker and disposes its engine in its
+            # lifespan; localforce's app has none, so "auto" runs what each app defines.
+            lifespan="auto",
             timeout_graceful_shutdown=timeout_graceful_shutdown,
         )
 

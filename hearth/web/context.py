@@ -37,8 +37,8 @@ class WebContext:
     clock: Callable[[], datetime]
     # Where Salesforce requests go: None for the network; tests pass localforce's ASGI app.
     salesforce_transport: httpx.AsyncBaseTransport | None = None
-    # Called after a connection changes, so background work (provisioning, sync) starts now.
-    on_connected: Callable[[int], None] = lambda _workspace_id: None
+    # Starts a round of Salesforce work now (after connecting, or adding a mapped field).
+    wake_worker: Callable[[int], None] = lambda _workspace_id: None
 
     @property
     def secure_cookies(self) -> bool:

@@ -30,6 +30,8 @@ from hearth.connections import (
 from hearth.errors import HearthError
 from hearth.salesforce.errors import SalesforceError
 from hearth.storage.models import User, Workspace
+from hearth.sync import Phase, list_mappings, load_states
+from hearth.sync.objects import SYNCED_OBJECTS
 from hearth.web.context import WebContext
 from hearth.web.sessions import CSRF_FIELD, CSRF_HEADER, SignedIn, check_csrf, check_origin
 
@@ -37,6 +39,19 @@ __all__ = ["ConnectionState", "salesforce_router"]
 
 _logger = logging.getLogger(__name__)
 _PAGE = "/settings/salesforce"
+
+
+class ObjectSync(BaseModel):
+    """One object's read sync: the pass under way or last run, and its progress."""
+
+    sobject: str
+    phase: str
+    records_done: int
+    records_total: int | None
+    rate_per_second: float | None
+    eta_seconds: float | None
+    last_run_at: datetime | None
+    last_error: str | None
 
 
 class ConnectionState(BaseModel):
@@ -54,6 +69,8 @@ class ConnectionState(BaseModel):
     connected_at: datetime | None = None
     preflight: dict[str, Any] | None = None
     provisioning: dict[str, Any] | None = None
+    sync: list[ObjectSync] = []
+    mapping_warnings: list[str] = []
 
 
 class AuthorizationStarted(BaseModel):
@@ -77,6 +94,38 @@ def _state(ctx: WebContext, user: SignedIn) -> ConnectionState:
         }
         if connection is None:
             return ConnectionState(status="not_connected", **base)
+        now = ctx.clock()
+        sync = [
+            ObjectSync(
+                sobject=state.sobject,
+                phase=state.phase.value,
+                records_done=progress.done,
+                records_total=progress.total,
+                rate_per_second=progress.rate,
+                eta_seconds=progress.eta.total_seconds() if progress.eta is not None else None,
+                last_run_at=state.last_run_at,
+                last_error=state.last_error,
+            )
+            for state in sorted(
+                load_states(session, user.workspace_id).values(),
+                key=lambda state: (
+                    SYNCED_OBJECTS.index(state.sobject)
+                    if state.sobject in SYNCED_OBJECTS
+                    else len(SYNCED_OBJECTS)
+                ),
+            )
+            # A finished pass's rate is over its own run, not up to this page view.
+            for progress in (
+                state.progress(
+                    now if state.phase is not Phase.INCREMENTAL else state.last_run_at or now
+                ),
+            )
+        ]
+        warnings = [
+            m.warning
+            for m in list_mappings(session, user.workspace_id)
+            if m.warning and not m.enabled
+        ]
         connected_by = (
             session.get(User, connection.connected_by_user_id)
             if connection.connected_by_user_id is not None
@@ -92,6 +141,8 @@ def _state(ctx: WebContext, user: SignedIn) -> ConnectionState:
             connected_at=connection.connected_at,
             preflight=connection.preflight,
             provisioning=connection.provisioning,
+            sync=sync,
+            mapping_warnings=warnings,
             **base,
         )
 
@@ -211,7 +262,7 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
             await anyio.to_thread.run_sync(save)
         except HearthError as exc:
             return failed(f"Connecting Salesforce failed: {exc}.", 409)
-        ctx.on_connected(user.workspace_id)
+        ctx.wake_worker(user.workspace_id)
         return RedirectResponse(_PAGE + "?notice=connected", status_code=303)
 
     @router.post(_PAGE + "/disconnect", include_in_schema=False)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,11 +16,15 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from hearth import Settings, create_app
+from hearth.connections import ConnectedApp, token_box
 from hearth.storage.models import Plan, Role
+from hearth.worker import WorkspaceRound, run_workspace
 from hearth.workspaces import create_user, create_workspace
 from localforce import Org, bootstrap
 from localforce import create_app as create_org_app
+from localforce.admin_api import admin_token
 from localforce.bootstrap import Credentials
+from localforce.seed import seed
 
 ORG_URL = "http://testserver"
 HEARTH_URL = "http://127.0.0.1:8000"
@@ -120,6 +125,8 @@ def site(engine: Engine, database_url: str, org: Org) -> Iterator[Site]:
         database_url=database_url,
         base_url=HEARTH_URL,
         secret_key=SECRET_KEY,
+        # Rounds of Salesforce work run when a test calls them (tests/hearth/web/test_worker.py).
+        sync_worker=False,
         salesforce_login_url=ORG_URL,
         salesforce_client_id=creds.app.client_id,
         salesforce_client_secret=creds.app.client_secret,
@@ -130,3 +137,38 @@ def site(engine: Engine, database_url: str, org: Org) -> Iterator[Site]:
         TestClient(org_app, base_url=ORG_URL) as org_browser,
     ):
         yield Site(hearth=hearth, org=org, creds=creds, org_browser=org_browser, engine=engine)
+
+
+@pytest.fixture
+def connected(site: Site) -> Site:
+    seed(site.org, accounts=30, contacts=40, leads=40, opportunities=10, seed=3)
+    add_user(site.engine, "ada@example.com")
+    site.sign_in("ada@example.com")
+    site.connect()
+    return site
+
+
+async def round_of_work(site: Site) -> WorkspaceRound:
+    return await run_workspace(
+        site.engine,
+        1,
+        app=ConnectedApp(
+            login_url=ORG_URL,
+            client_id=site.creds.app.client_id,
+            client_secret=site.creds.app.client_secret,
+            redirect_uri=HEARTH_URL + "/settings/salesforce/callback",
+        ),
+        box=token_box(SECRET_KEY),
+        client_options={"transport": httpx.ASGITransport(app=site.org_browser.app)},
+    )
+
+
+def admin_call(site: Site, method: str, path: str, body: Any = None) -> Any:
+    response = site.org_browser.request(
+        method,
+        "/_localforce" + path,
+        json=body,
+        headers={"Authorization": f"Bearer {admin_token(site.org)}"},
+    )
+    assert response.is_success, response.text
+    return response.json() if response.content else None
