@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self
 from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 import httpx
 
@@ -56,8 +57,10 @@ __all__ = [
 # sObject Collections take at most 200 records a call.
 COLLECTION_SIZE = 200
 
-# /composite and /composite/batch take at most 25 subrequests.
+# /composite and /composite/batch take at most 25 subrequests; /composite at most five of
+# them queries or sObject Collections.
 COMPOSITE_SIZE = 25
+COMPOSITE_QUERIES = 5
 # Composite reference IDs: letters, digits and underscores, starting with a letter or digit.
 _REFERENCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]*")
 
@@ -458,14 +461,45 @@ class SalesforceClient:
 
     async def _pages(self, resource: str, soql: str) -> AsyncIterator[Json]:
         body: Json = await self._json("GET", resource, params={"q": soql})
+        async for record in self.records_from(body):
+            yield record
+
+    async def records_from(self, page: Json) -> AsyncIterator[Json]:
+        """The records of the query answer `page`, then of every page after it."""
         while True:
-            for record in body["records"]:
+            for record in page["records"]:
                 yield record
-            next_url = body.get("nextRecordsUrl")
-            if body.get("done", True) or not next_url:
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
                 return
             # nextRecordsUrl is instance-relative and opaque: used verbatim.
-            body = await self._json("GET", next_url)
+            page = await self._json("GET", next_url)
+
+    async def first_pages(self, queries: Sequence[tuple[str, bool]]) -> list[Json]:
+        """The first page of each `(soql, include_deleted)` query, up to five to a call.
+
+        One `/composite` call counts once against the daily limit however many queries it
+        holds (Salesforce allows five query subrequests in one); follow each page with
+        `records_from`. `include_deleted` runs it as `queryAll`.
+        """
+        pages: list[Json] = []
+        for start in range(0, len(queries), COMPOSITE_QUERIES):
+            chunk = queries[start : start + COMPOSITE_QUERIES]
+            answers = await self.composite(
+                [
+                    SubRequest(
+                        method="GET",
+                        path=("/queryAll" if deleted else "/query") + "?" + urlencode({"q": soql}),
+                        reference_id=f"q{start + index}",
+                    )
+                    for index, (soql, deleted) in enumerate(chunk)
+                ]
+            )
+            for answer in answers:
+                if answer.error is not None:
+                    raise answer.error
+                pages.append(answer.body)
+        return pages
 
     def query(self, soql: str) -> AsyncIterator[Json]:
         """Every record `soql` selects, page by page (build it with `soql.quote`)."""

@@ -142,3 +142,29 @@ async def test_describe_many_is_one_call_and_shares_the_describe_cache(
     # The plain describe reuses what describe_many cached: a 304, same body.
     assert await sf.describe("Lead") == first["Lead"]
     assert harness.transport.requests[-1].headers.get("if-none-match")
+
+
+async def test_first_pages_send_five_queries_a_call_and_records_from_pages_on(
+    harness: Harness, sf: SalesforceClient
+) -> None:
+    await sf.collections_create("Account", [{"Name": f"Acme {n:04}"} for n in range(2100)])
+    (first,) = [r async for r in sf.query("SELECT Id FROM Account LIMIT 1")]
+    await sf.delete("Account", first["Id"])
+    queries = [("SELECT Id FROM Account", False)] * 6 + [
+        ("SELECT Id FROM Account WHERE IsDeleted = true", True)
+    ]
+    before = len(harness.transport.requests)
+
+    pages = await sf.first_pages(queries)
+
+    assert len(harness.transport.requests) - before == 2  # 5 + 2 queries
+    assert [p["totalSize"] for p in pages] == [2099] * 6 + [1]
+    assert len(pages[0]["records"]) == 2000 and not pages[0]["done"]
+    records = [r async for r in sf.records_from(pages[0])]
+    assert len(records) == 2099
+    assert len(harness.transport.requests) - before == 3  # one more page, fetched on demand
+
+
+async def test_first_pages_raise_a_failed_querys_typed_error(sf: SalesforceClient) -> None:
+    with pytest.raises(InvalidField):
+        await sf.first_pages([("SELECT Nope__c FROM Account", False)])

@@ -3,11 +3,13 @@ database with a workspace, and `Sync`, which runs cycles and reads back what the
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.orm import Session
@@ -60,10 +62,12 @@ class Sync:
         return len(self.harness.transport.requests)
 
     def api_calls(self, since: int = 0) -> list[str]:
-        """The REST and Bulk calls made since `since`, as `METHOD path?query` (OAuth left out)."""
+        """The REST and Bulk calls made since `since`, as `METHOD path?query` (OAuth left out);
+        a `/composite` call is one entry, naming its subrequests after it."""
         return [
             f"{r.method} {r.url.path}"
             + (f"?{r.url.params.get('q')}" if "q" in r.url.params else "")
+            + "".join(f" [{sub}]" for sub in _subrequests(r))
             for r in self.harness.transport.requests[since:]
             if r.url.path.startswith("/services/data/")
         ]
@@ -116,3 +120,15 @@ async def sync(
 ) -> AsyncIterator[Sync]:
     async with harness.client(tokens) as client:
         yield Sync(harness, client, engine, workspace_id)
+
+
+def _subrequests(request: httpx.Request) -> list[str]:
+    """A `/composite` request's subrequests as `METHOD path?query`, the query decoded."""
+    if not request.url.path.endswith("/composite"):
+        return []
+    subrequests = json.loads(request.content)["compositeRequest"]
+    return [
+        f"{sub['method']} {httpx.URL(sub['url']).path}"
+        + (f"?{httpx.URL(sub['url']).params['q']}" if "q" in httpx.URL(sub["url"]).params else "")
+        for sub in subrequests
+    ]
