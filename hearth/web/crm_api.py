@@ -1,4 +1,5 @@
-"""``/api/v1/crm/matches``: what the CRM mirror knows about a visitor or a company.
+"""``/api/v1/crm/...``: what the CRM mirror knows about a visitor or a company, and which
+synced custom fields segments can use.
 
 Answered from the mirror alone, with zero Salesforce API calls: the Accounts whose Website has
 the domain (and which one Hearth picks, by which rule), the Contacts and Leads with the email,
@@ -16,6 +17,7 @@ from hearth.matching.domains import normalize_domain, normalize_email
 from hearth.matching.match import AccountChoice, Rollups, match_visitor
 from hearth.mirror.records import CrmAccount, CrmContact, CrmLead
 from hearth.mirror.repository import SqlMirrorView
+from hearth.sync import FieldMapping, segment_fields
 from hearth.web.context import WebContext
 from hearth.web.sessions import SignedIn
 
@@ -81,5 +83,18 @@ def crm_router(ctx: WebContext) -> APIRouter:
                 "give a usable domain (not an IP address or a single label) or an email address",
             )
         return await anyio.to_thread.run_sync(lookup, user.workspace_id, domain, email)
+
+    @router.get("/segment-fields")
+    async def custom_segment_fields(
+        user: Annotated[SignedIn, Depends(ctx.current_user)],
+    ) -> dict[str, list[FieldMapping]]:
+        """The synced custom fields segments can filter on, under "CRM Company" (Account) and
+        "CRM Contact" (Contact and Lead)."""
+
+        def grouped() -> dict[str, list[FieldMapping]]:
+            with Session(ctx.engine) as session:
+                return segment_fields(session, user.workspace_id)
+
+        return await anyio.to_thread.run_sync(grouped)
 
     return router

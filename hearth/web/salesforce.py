@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy.orm import Session
 
 from hearth.connections import (
@@ -71,6 +71,17 @@ class ConnectionState(BaseModel):
     provisioning: dict[str, Any] | None = None
     sync: list[ObjectSync] = []
     mapping_warnings: list[str] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def working(self) -> bool:
+        """True while connecting's first steps run: the page refreshes itself meanwhile."""
+        if self.status != "connected":
+            return False
+        if self.preflight is None:
+            return True
+        blocked = any(f.get("severity") == "blocking" for f in self.preflight["findings"])
+        return not blocked and (not self.sync or any(o.phase != "incremental" for o in self.sync))
 
 
 class AuthorizationStarted(BaseModel):

@@ -16,6 +16,7 @@ from localforce import Org, bootstrap
 from localforce import create_app as create_org_app
 from localforce.bootstrap import Credentials
 from localforce.identity import create_connected_app
+from localforce.seed import seed
 from localforce.server import Listener, free_port, serving_in_thread
 
 ADMIN = "ada@example.com"
@@ -34,6 +35,7 @@ def servers(tmp_path: Path, database_url: str) -> Iterator[Servers]:
     org = Org.open(tmp_path / "org")
     creds = bootstrap(org)
     assert creds is not None
+    seed(org, accounts=20, contacts=30, leads=30, opportunities=5, seed=2)
     hearth_port = free_port()
     hearth_url = f"http://127.0.0.1:{hearth_port}"
     app = create_connected_app(org, "Hearth", (f"{hearth_url}/settings/salesforce/callback",))
@@ -78,6 +80,14 @@ def test_an_admin_connects_and_disconnects_salesforce(browser: Browser, servers:
     expect(page.locator("#status")).to_have_text("Connected")
     expect(page.locator("#connection")).to_contain_text(servers.creds.username)
     expect(page.locator("#connection")).to_contain_text(ADMIN)
+    # The worker checks permissions, creates Hearth's fields and copies the CRM meanwhile.
+    for _ in range(60):
+        if page.locator("#sync-status").count():
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(page.locator("#provisioning")).to_contain_text("53 created")
+    expect(page.locator("#sync-status")).to_contain_text("Lead")
 
     page.click("text=Disconnect")
     page.wait_for_url(f"{servers.hearth}/settings/salesforce?notice=disconnected")

@@ -58,6 +58,9 @@ async def test_adding_a_field_resyncs_it_into_every_record(with_tier: Site) -> N
     assert (await round_of_work(site)).outcome == "synced"
 
     assert _tiers(site) == {"Gold"}
+    segments = site.hearth.get("/api/v1/crm/segment-fields").json()
+    assert [m["field"] for m in segments["CRM Company"]] == ["Tier__c"]
+    assert segments["CRM Contact"] == []
 
 
 async def test_a_field_that_is_not_there_is_refused_with_the_reason(connected: Site) -> None:
