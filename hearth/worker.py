@@ -21,14 +21,15 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
 import anyio.to_thread
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from hearth.connections import (
@@ -67,8 +68,15 @@ __all__ = [
 _logger = logging.getLogger(__name__)
 
 Outcome = Literal[
-    "synced", "blocked", "needs_reconnect", "limit_reached", "not_connected", "failed"
+    "synced", "blocked", "needs_reconnect", "limit_reached", "not_connected", "failed", "busy"
 ]
+# The advisory-lock key space of workspace rounds: (this, workspace id). Migrations lock a
+# single bigint whose high half differs.
+_ROUND_LOCK_SPACE = 0x48525448  # "HRTH"
+# Advisory locks are per database, not per schema: the key names the schema too, so Hearth
+# instances sharing a database in separate schemas never wait on each other. Two workspaces
+# whose keys collide only take turns.
+_LOCK_KEY = "hashtext(current_schema() || ':' || CAST(:workspace AS text))"
 _DEFAULT_OPTIONS = SyncOptions()
 
 
@@ -142,6 +150,39 @@ async def _round(
     return WorkspaceRound(workspace_id=workspace_id, outcome="synced", preflight=report, sync=sync)
 
 
+@asynccontextmanager
+async def _exclusive_round(engine: Engine, workspace_id: int) -> AsyncIterator[bool]:
+    """Whether this process may run the workspace's round now (and holds it until the end).
+
+    On PostgreSQL, several processes (web workers, `hearth worker`s) may share one database:
+    a session advisory lock makes them take turns instead of reading the org twice. SQLite is
+    one machine's file, served by one process, so there is nothing to exclude.
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    connection = await anyio.to_thread.run_sync(engine.connect)
+    try:
+        acquired = await anyio.to_thread.run_sync(
+            lambda: bool(
+                connection.execute(
+                    text(f"SELECT pg_try_advisory_lock(:space, {_LOCK_KEY})"),
+                    {"space": _ROUND_LOCK_SPACE, "workspace": workspace_id},
+                ).scalar()
+            )
+        )
+        yield acquired
+        if acquired:
+            await anyio.to_thread.run_sync(
+                lambda: connection.execute(
+                    text(f"SELECT pg_advisory_unlock(:space, {_LOCK_KEY})"),
+                    {"space": _ROUND_LOCK_SPACE, "workspace": workspace_id},
+                )
+            )
+    finally:
+        await anyio.to_thread.run_sync(connection.close)
+
+
 async def run_workspace(
     engine: Engine,
     workspace_id: int,
@@ -153,11 +194,34 @@ async def run_workspace(
     clock: Callable[[], datetime] = utc_now,
     client_options: dict[str, Any] | None = None,
 ) -> WorkspaceRound:
-    """One round of Salesforce work for the workspace (see the module docstring)."""
-    try:
-        client = await anyio.to_thread.run_sync(
-            partial(open_client, engine, workspace_id, app=app, box=box, **(client_options or {}))
+    """One round of Salesforce work for the workspace (see the module docstring).
+
+    "busy" when another process is running the workspace's round right now.
+    """
+    async with _exclusive_round(engine, workspace_id) as acquired:
+        if not acquired:
+            return WorkspaceRound(
+                workspace_id=workspace_id, outcome="busy", detail="another worker is on it"
+            )
+        opener = partial(
+            open_client, engine, workspace_id, app=app, box=box, **(client_options or {})
         )
+        return await _locked_round(
+            engine, workspace_id, opener, options=options, progress=progress, clock=clock
+        )
+
+
+async def _locked_round(
+    engine: Engine,
+    workspace_id: int,
+    opener: Callable[[], SalesforceClient],
+    *,
+    options: SyncOptions,
+    progress: ProgressCallback | None,
+    clock: Callable[[], datetime],
+) -> WorkspaceRound:
+    try:
+        client = await anyio.to_thread.run_sync(opener)
     except NotConnected as exc:
         return WorkspaceRound(workspace_id=workspace_id, outcome="not_connected", detail=str(exc))
     async with client:

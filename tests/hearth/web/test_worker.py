@@ -2,7 +2,7 @@
 that stop them. The org is localforce over HTTP (in-process), connected through the web flow."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from hearth.connections import get_connection
@@ -97,3 +97,17 @@ async def test_the_daily_limit_ends_the_round_and_keeps_the_connection(connected
     admin_call(connected, "PUT", "/faults", {"seed": 1, "rules": []})
     assert (await round_of_work(connected)).outcome == "synced"
     assert _accounts(connected) == 30
+
+
+async def test_two_workers_take_turns_on_postgresql(connected: Site, database_url: str) -> None:
+    if connected.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is served by one process: there is no other worker to exclude")
+    with connected.engine.connect() as other_worker:
+        key = "1213355080, hashtext(current_schema() || ':' || CAST(:workspace AS text))"
+        other_worker.execute(text(f"SELECT pg_advisory_lock({key})"), {"workspace": 1})
+
+        outcome = await round_of_work(connected)
+
+        assert outcome.outcome == "busy"
+        other_worker.execute(text(f"SELECT pg_advisory_unlock({key})"), {"workspace": 1})
+    assert (await round_of_work(connected)).outcome == "synced"
