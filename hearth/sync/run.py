@@ -11,17 +11,23 @@ cycle. Then, for each object in order, it:
 3. runs one pass, chosen by the object's phase:
    - a full pass (`initial`, or `resync` after a mapping changed) reads every live record in Id
      order, through the REST API or, above `bulk_threshold` records, Bulk API 2.0; the size
-     comes from one count query when the pass starts;
-   - an incremental pass reads the records changed since the watermark, minus `look_back`,
-     then (for objects that can be deleted) the records deleted since the deletion watermark,
+     comes from one count query, asked with the others' when the cycle starts;
+   - an incremental pass reads the records changed since the watermark, then (for objects
+     that can be deleted) the records deleted since the deletion watermark,
      through `queryAll`; a deleted record is marked deleted in the mirror, and a merge's loser
      has the mirror's references to it re-pointed to its master (`hearth.sync.merges`).
 
 Records go to the mirror in batches of `batch_size`, never the whole object at once, and each
 batch commits together with the state that covers it (cursor, watermark, counters): a sync
 killed at any point resumes after its last committed batch, refetching only what was not
-committed and missing nothing. A finished initial pass sets the watermarks to the moment it
-started, so the changes made while it ran are read by the next incremental pass.
+committed and missing nothing.
+
+A watermark is the SystemModstamp from which the next incremental pass reads. It trails what
+was read by `look_back`: a finished initial pass sets it to the moment the pass started less
+the look-back, a batch moves it to its newest record less the look-back, and a finished
+incremental pass to the moment the cycle asked less the look-back. So a record saved in a
+transaction that committed late, or stamped by a clock a little behind Hearth's, is still read;
+a quiet org is re-read for at most one look-back's changes, once.
 
 In an incremental pass, converted Leads name the Contact and Account they became; those missing
 from the mirror (made after their own object's pass ran) are fetched by Id in the Lead's batch,
@@ -39,7 +45,9 @@ The database is synchronous SQLAlchemy: each batch runs in a worker thread
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -85,9 +93,9 @@ Clock = Callable[[], datetime]
 class SyncOptions:
     """How a cycle reads.
 
-    `look_back` is subtracted from each watermark before querying: a record saved in a
-    transaction that began before the watermark but committed after it, or stamped by a server
-    whose clock is a little behind Hearth's, is still read. `opportunity_active_date_field` is
+    `look_back` is how far each watermark trails what was read (see the module docstring): a
+    record saved in a transaction that committed late, or stamped by a server whose clock is a
+    little behind Hearth's, is still read. `opportunity_active_date_field` is
     the Opportunity field read as the spec's "Active Date". `bulk_page_size` caps the rows of
     one Bulk result page, which the client reads whole: it bounds the memory a pass uses.
     """
@@ -146,7 +154,7 @@ async def run_sync(
     return await cycle.run()
 
 
-async def _batches(rows: AsyncIterator[_T], size: int) -> AsyncIterator[list[_T]]:
+async def _batches(rows: AsyncIterator[_T], size: int) -> AsyncGenerator[list[_T], None]:
     batch: list[_T] = []
     async for row in rows:
         batch.append(row)
@@ -155,6 +163,36 @@ async def _batches(rows: AsyncIterator[_T], size: int) -> AsyncIterator[list[_T]
             batch = []
     if batch:
         yield batch
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    """A watermark only moves forward."""
+    return candidate if current is None else max(current, candidate)
+
+
+async def _prefetched(items: AsyncGenerator[_T, None]) -> AsyncGenerator[_T, None]:
+    """`items`, with the next one fetched while the caller works on the current one.
+
+    The sync's loop is fetch-and-parse, then write: overlapping the two lets the network and
+    Salesforce work while the database writes (in its worker thread). One item of read-ahead
+    keeps memory bounded by two batches. Use it under `contextlib.aclosing`, so a caller that
+    stops early also stops the read-ahead at once rather than when the generator is collected.
+    """
+    ahead: asyncio.Future[_T] = asyncio.ensure_future(anext(items))
+    try:
+        while True:
+            try:
+                item = await ahead
+            except StopAsyncIteration:
+                return
+            ahead = asyncio.ensure_future(anext(items))
+            yield item
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+            with contextlib.suppress(BaseException):
+                await ahead
+        await items.aclose()
 
 
 _UPSERTS: Mapping[str, Callable[[MirrorRepository, Sequence[Synced[Any]]], int]] = {
@@ -178,6 +216,16 @@ def _absent(session: Session, workspace_id: int, table: Table, ids: Iterable[str
         )
     )
     return [i for i in wanted if i not in held]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Asked:
+    """What a cycle asked up front, by object, and when it asked (see `_Cycle._first_pages`)."""
+
+    asked_at: datetime
+    counts: Mapping[str, int]
+    changes: Mapping[str, Json]
+    deletions: Mapping[str, Json]
 
 
 class _Cycle:
@@ -217,8 +265,9 @@ class _Cycle:
     async def run(self) -> SyncReport:
         sobject = SYNCED_OBJECTS[0]
         try:
-            # Every object's describe in one call, then the first page of every incremental
-            # object's queries five to a call: an org with nothing new costs three calls.
+            # Every object's describe in one call, then the counts of new full passes and the
+            # first page of every incremental query, five to a call: an org with nothing new
+            # costs three calls.
             described = await self._client.describe_many(SYNCED_OBJECTS)
             prepared: list[tuple[ObjectPlan, ObjectState]] = []
             for sobject in SYNCED_OBJECTS:
@@ -228,9 +277,9 @@ class _Cycle:
             for plan, state in prepared:
                 sobject = plan.sobject
                 if state.phase is Phase.INCREMENTAL:
-                    report = await self._incremental(plan, state, first[sobject])
+                    report = await self._incremental(plan, state, first)
                 else:
-                    report = await self._full_pass(plan, state)
+                    report = await self._full_pass(plan, state, first.counts.get(sobject))
                 self._reports.append(report)
         except RequestLimitExceeded as exc:
             await self._failed(sobject, exc)
@@ -287,36 +336,39 @@ class _Cycle:
 
     def _incremental_queries(self, plan: ObjectPlan, state: ObjectState) -> tuple[str, str | None]:
         """An incremental pass's changes query, and its deletions query if the object has one."""
-        look_back = self._options.look_back
-        watermark = state.watermark or state.pass_started_at or self._clock()
-        changes = changes_soql(plan, watermark - look_back)
+        watermark = state.watermark or self._clock() - self._options.look_back
+        changes = changes_soql(plan, watermark)
         if not plan.tracks_deletions:
             return changes, None
-        return changes, deletions_soql(plan, (state.deleted_watermark or watermark) - look_back)
+        return changes, deletions_soql(plan, state.deleted_watermark or watermark)
 
-    async def _first_pages(
-        self, prepared: Sequence[tuple[ObjectPlan, ObjectState]]
-    ) -> dict[str, tuple[Json, Json | None]]:
-        """Each incremental object's first page of changes and of deletions (None when the
-        object has no deletions query), by object."""
+    async def _first_pages(self, prepared: Sequence[tuple[ObjectPlan, ObjectState]]) -> _Asked:
+        """Ask every object's opening question at once: a new full pass's count, an
+        incremental pass's first page of changes and of deletions."""
         queries: list[tuple[str, bool]] = []
-        owners: list[str] = []
+        keys: list[tuple[str, str]] = []
         for plan, state in prepared:
             if state.phase is Phase.INCREMENTAL:
                 changes, deletions = self._incremental_queries(plan, state)
                 queries.append((changes, False))
-                owners.append(plan.sobject)
+                keys.append(("changes", plan.sobject))
                 if deletions is not None:
                     queries.append((deletions, True))
-                    owners.append(plan.sobject)
-        pages: dict[str, list[Json]] = {}
-        if queries:
-            for owner, page in zip(owners, await self._client.first_pages(queries), strict=True):
-                pages.setdefault(owner, []).append(page)
-        return {
-            sobject: (found[0], found[1] if len(found) > 1 else None)
-            for sobject, found in pages.items()
-        }
+                    keys.append(("deletions", plan.sobject))
+            elif state.mode is None:
+                queries.append((count_soql(plan), False))
+                keys.append(("count", plan.sobject))
+        asked_at = self._clock()
+        pages = await self._client.first_pages(queries) if queries else []
+        answers: dict[str, dict[str, Json]] = {"changes": {}, "deletions": {}, "count": {}}
+        for (kind, sobject), page in zip(keys, pages, strict=True):
+            answers[kind][sobject] = page
+        return _Asked(
+            asked_at=asked_at,
+            counts={o: int(page["records"][0]["total"]) for o, page in answers["count"].items()},
+            changes=answers["changes"],
+            deletions=answers["deletions"],
+        )
 
     def _tell(self, state: ObjectState) -> None:
         if self._progress is not None:
@@ -324,11 +376,12 @@ class _Cycle:
 
     # -- full passes -----------------------------------------------------------------------
 
-    async def _full_pass(self, plan: ObjectPlan, state: ObjectState) -> ObjectReport:
+    async def _full_pass(
+        self, plan: ObjectPlan, state: ObjectState, total: int | None
+    ) -> ObjectReport:
         if state.mode is None:
             # Decided once per pass and stored: a resumed pass neither counts nor switches API.
-            (row,) = [r async for r in self._client.query(count_soql(plan))]
-            total = int(row["total"])
+            assert total is not None  # counted up front for every pass without a mode
             now = self._clock()
             state = replace(
                 state,
@@ -348,19 +401,25 @@ class _Cycle:
         else:
             rows = self._client.query(soql)
         upserted = 0
-        async for batch in _batches(rows, self._options.batch_size):
-            synced = [to_synced(plan, flatten(r)) for r in batch]
-            state = replace(
-                state,
-                cursor_id=synced[-1].record.id,
-                records_done=state.records_done + len(synced),
-            )
-            await self._store(plan, synced, state, follow=False)
-            upserted += len(synced)
-            self._tell(state)
-        # An initial pass hands over at the moment it started; a re-sync keeps the watermarks
-        # the object already had, so the changes made meanwhile are read either way.
-        watermark = state.watermark or state.pass_started_at
+        batches = _prefetched(_batches(rows, self._options.batch_size))
+        async with contextlib.aclosing(batches) as ahead:
+            async for batch in ahead:
+                synced = [to_synced(plan, flatten(r)) for r in batch]
+                state = replace(
+                    state,
+                    cursor_id=synced[-1].record.id,
+                    records_done=state.records_done + len(synced),
+                )
+                await self._store(plan, synced, state, follow=False)
+                upserted += len(synced)
+                self._tell(state)
+        # An initial pass hands over at the moment it started, less the look-back (a record
+        # saved just before may have committed after the pass read past it); a re-sync keeps
+        # the watermarks the object already had. The changes made meanwhile are read either way.
+        began = state.pass_started_at
+        watermark = state.watermark or (
+            began - self._options.look_back if began is not None else None
+        )
         finished = replace(
             state,
             phase=Phase.INCREMENTAL,
@@ -428,33 +487,35 @@ class _Cycle:
     # -- incremental passes ----------------------------------------------------------------
 
     async def _incremental(
-        self, plan: ObjectPlan, state: ObjectState, first: tuple[Json, Json | None]
+        self, plan: ObjectPlan, state: ObjectState, asked: _Asked
     ) -> ObjectReport:
         ws = self._workspace_id
-        changes, deletions = first
+        look_back = self._options.look_back
         state = replace(
             state, records_done=0, records_total=None, progress_started_at=self._clock()
         )
-        rows = self._client.records_from(changes)
+        rows = self._client.records_from(asked.changes[plan.sobject])
         upserted = followed = deleted = 0
-        async for batch in _batches(rows, self._options.batch_size):
-            synced = [to_synced(plan, flatten(r)) for r in batch]
-            newest = max(s.system_modstamp for s in synced if s.system_modstamp is not None)
-            state = replace(
-                state,
-                watermark=max(newest, state.watermark or newest),
-                records_done=state.records_done + len(synced),
-            )
-            followed += await self._store(plan, synced, state, follow=True)
-            upserted += len(synced)
-            self._tell(state)
-        if deletions is not None:
-            gone = self._client.records_from(deletions)
+        batches = _prefetched(_batches(rows, self._options.batch_size))
+        async with contextlib.aclosing(batches) as ahead:
+            async for batch in ahead:
+                synced = [to_synced(plan, flatten(r)) for r in batch]
+                newest = max(s.system_modstamp for s in synced if s.system_modstamp is not None)
+                state = replace(
+                    state,
+                    watermark=_later(state.watermark, newest - look_back),
+                    records_done=state.records_done + len(synced),
+                )
+                followed += await self._store(plan, synced, state, follow=True)
+                upserted += len(synced)
+                self._tell(state)
+        if plan.sobject in asked.deletions:
+            gone = self._client.records_from(asked.deletions[plan.sobject])
             async for raw in _batches(gone, self._options.batch_size):
                 flat = [flatten(r) for r in raw]
                 newest = max(system_modstamp(r) for r in flat)
                 state = replace(
-                    state, deleted_watermark=max(newest, state.deleted_watermark or newest)
+                    state, deleted_watermark=_later(state.deleted_watermark, newest - look_back)
                 )
                 masters = {
                     str(r["Id"]): str(r["MasterRecordId"]) for r in flat if r.get("MasterRecordId")
@@ -462,7 +523,18 @@ class _Cycle:
                 deleted += await self._store_deletions(
                     plan, [str(r["Id"]) for r in flat], masters, state
                 )
-        finished = replace(state, last_run_at=self._clock(), last_error=None)
+        # Everything saved before `asked_at - look_back` had committed when the cycle asked, so
+        # the next cycle starts there: a quiet org re-reads at most one look-back's changes once.
+        safe = asked.asked_at - look_back
+        finished = replace(
+            state,
+            watermark=_later(state.watermark, safe),
+            deleted_watermark=_later(state.deleted_watermark, safe)
+            if plan.tracks_deletions
+            else state.deleted_watermark,
+            last_run_at=self._clock(),
+            last_error=None,
+        )
         await self._db(lambda s: save_state(s, ws, finished))
         return ObjectReport(
             sobject=plan.sobject,
