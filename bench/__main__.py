@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import localforce_org
+from bench import hearth_sync, localforce_org
 
-BENCHMARKS = {"localforce_org": localforce_org.run}
+BENCHMARKS = {"localforce_org": localforce_org.run, "hearth_sync": hearth_sync.run}
 
 
 def main(argv: list[str]) -> int:
