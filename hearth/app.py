@@ -19,6 +19,7 @@ from hearth.errors import ConfigError
 from hearth.settings import Settings
 from hearth.storage.engine import create_engine_for
 from hearth.storage.models import utc_now
+from hearth.web.collect import collect_router
 from hearth.web.context import WebContext
 from hearth.web.crm_api import crm_router
 from hearth.web.errors import install_error_handlers
@@ -115,5 +116,6 @@ def create_app(
     app.include_router(salesforce_router(ctx))
     app.include_router(crm_router(ctx))
     app.include_router(field_mappings_router(ctx))
+    app.include_router(collect_router(ctx))
     install_error_handlers(app, templates)
     return app

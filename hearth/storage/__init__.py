@@ -1,7 +1,9 @@
 """Storage: the engine factory, Hearth's tables and their migrations."""
 
-# Registers the CRM mirror's and the read sync's tables on Base.metadata, so the metadata (and
-# the migration test that compares it with the migrated schema) always holds every table.
+# Registers the tables of tracked activity, the CRM mirror and the read sync on Base.metadata,
+# so the metadata (and the migration test that compares it with the migrated schema) always
+# holds every table.
+import hearth.collect.tables
 import hearth.mirror.tables
 import hearth.sync.tables  # noqa: F401
 from hearth.storage.engine import create_engine_for, parse_database_url
