@@ -1,4 +1,5 @@
-"""Workspaces, their users and site keys: the rules for creating them, and looking them up.
+"""Workspaces, their users, site keys and API keys: the rules for creating them, and looking
+them up.
 
 Functions take an open `Session` and flush, never commit: the caller owns the transaction,
 ``with Session(engine) as session, session.begin(): ...``. A unique key that is already taken
@@ -6,6 +7,7 @@ raises `AlreadyExistsError`; the transaction is then unusable (PostgreSQL aborts
 rolled back, which leaving that ``with`` block on the exception does.
 """
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -16,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from hearth.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from hearth.passwords import hash_password
-from hearth.storage.models import Base, Plan, Role, SiteKey, User, Workspace
+from hearth.storage.models import ApiKey, Base, Plan, Role, SiteKey, User, Workspace
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "authenticate_api_key",
+    "create_api_key",
     "create_site_key",
     "create_user",
     "create_workspace",
@@ -102,6 +106,38 @@ def create_site_key(session: Session, workspace: Workspace) -> SiteKey:
     site_key = SiteKey(workspace_id=workspace.id, public_key=public_key)
     _insert(session, site_key, kind="site key", key=public_key)
     return site_key
+
+
+_API_KEY_PREFIX = "hk_"
+
+
+def _api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, workspace: Workspace, name: str) -> tuple[ApiKey, str]:
+    """A new API key for `workspace`: the stored record and the secret, shown only now."""
+    name = name.strip()
+    if not 0 < len(name) <= 100:
+        raise InvalidInputError("an API key's name must have 1 to 100 characters")
+    secret = _API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        workspace_id=workspace.id, name=name, prefix=secret[:10], key_hash=_api_key_hash(secret)
+    )
+    _insert(session, key, kind="API key", key=key.prefix)
+    return key, secret
+
+
+def authenticate_api_key(session: Session, secret: str) -> int | None:
+    """The workspace id `secret` is a live API key of, or None."""
+    if not secret.startswith(_API_KEY_PREFIX):
+        return None
+    key = session.scalars(
+        select(ApiKey).where(ApiKey.key_hash == _api_key_hash(secret))
+    ).one_or_none()
+    if key is None or key.revoked_at is not None:
+        return None
+    return key.workspace_id
 
 
 def _insert(session: Session, row: Base, *, kind: str, key: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
 __all__ = [
+    "ApiKey",
     "Base",
     "ConnectionStatus",
     "Plan",
@@ -217,3 +218,23 @@ class SalesforceConnection(Base):
     tokens: Mapped[str | None] = mapped_column(Text())
     preflight: Mapped[dict[str, Any] | None] = mapped_column(JSON())
     provisioning: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+
+
+class ApiKey(Base):
+    """A secret that lets a workspace's servers call Hearth's API (identify visitors, ...).
+
+    Only the SHA-256 of the key is stored; `prefix` (its first characters) lets a person tell
+    keys apart in lists. Revoking stops it at once.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

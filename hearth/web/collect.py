@@ -1,4 +1,5 @@
-"""``POST /collect``: where the snippet sends its batches; and the visitor read API.
+"""``POST /collect``: where the snippet sends its batches; ``POST /api/v1/identify``: the same
+identify from a workspace's servers, with an API key; and the visitor read API.
 
 A batch is accepted (202) only once it is committed to the database. On the way:
 
@@ -16,15 +17,18 @@ The body is JSON whatever its Content-Type: `navigator.sendBeacon` sends text/pl
 no CORS preflight.
 """
 
+import hashlib
+import json
 import time
+import uuid
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -40,8 +44,32 @@ from hearth.storage.models import ConnectionStatus, SiteKey
 from hearth.tracking.events import DEFAULT_LIMITS, BatchRejected, ParsedBatch, parse_batch
 from hearth.web.context import WebContext
 from hearth.web.sessions import SignedIn
+from hearth.workspaces import authenticate_api_key
 
 __all__ = ["VisitorView", "collect_router"]
+
+
+class IdentifyRequest(BaseModel):
+    """A visitor identified by a workspace's own servers (a form backend, a CRM, chat)."""
+
+    email: str
+    anonymous_id: str | None = Field(
+        default=None,
+        description="The snippet's anonymous id (window.hearth.anonymousId), to join the "
+        "visitor's browsing history; without it the person is known by email alone.",
+    )
+    source: Literal["api", "chat", "orchestration", "enrichment"] = "api"
+    name: str | None = None
+    title: str | None = None
+    linkedin: str | None = None
+    event_id: str | None = Field(
+        default=None, description="An idempotency key: the same id sent twice counts once."
+    )
+
+
+class Identified(BaseModel):
+    visitor_id: int
+    stored: bool
 
 
 class VisitorView(BaseModel):
@@ -69,6 +97,14 @@ class VisitorView(BaseModel):
 
 def _ordered(first_seen: dict[str, str] | None) -> list[str]:
     return [v for v, _ in sorted((first_seen or {}).items(), key=lambda item: (item[1], item[0]))]
+
+
+def _sync_since(session: Session, workspace_id: int) -> datetime | None:
+    """When the workspace connected Salesforce: activity from before it is never synced."""
+    connection = get_connection(session, workspace_id)
+    if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+        return None
+    return connection.connected_at
 
 
 def collect_router(
@@ -121,12 +157,6 @@ def collect_router(
             if dropped is not None:
                 count(session, workspace_id, Counter({dropped: 1}))
                 return {"accepted": 0, "dropped": dropped}
-            connection = get_connection(session, workspace_id)
-            sync_since = (
-                connection.connected_at
-                if connection is not None and connection.status is ConnectionStatus.CONNECTED
-                else None
-            )
             result = ingest(
                 session,
                 workspace_id,
@@ -134,7 +164,7 @@ def collect_router(
                 ip=request.client.host if request.client else None,
                 resolver=resolver,
                 keep_full_ip=settings.keep_full_ips,
-                sync_since=sync_since,
+                sync_since=_sync_since(session, workspace_id),
             )
             count(
                 session,
@@ -176,6 +206,69 @@ def collect_router(
             )
         answer = await anyio.to_thread.run_sync(accept, request, batch)
         return JSONResponse(answer, status_code=202, headers={"Access-Control-Allow-Origin": "*"})
+
+    @router.post("/api/v1/identify", status_code=202, tags=["visitors"])
+    async def identify(
+        body: IdentifyRequest,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Identified:
+        """Identify a visitor from a server, with an API key (``Authorization: Bearer hk_...``).
+
+        The same rules as the snippet's identify: the email's company, merging with the visitor
+        who already has the email, and the visitor's anonymous browsing history when
+        `anonymous_id` is given.
+        """
+        secret = (authorization or "").removeprefix("Bearer ").strip()
+        received_at = ctx.clock()
+        anonymous_id = (
+            body.anonymous_id
+            or "api:" + hashlib.sha256(body.email.strip().lower().encode()).hexdigest()[:40]
+        )
+        wire = {
+            "site": "api",
+            "anon": anonymous_id,
+            "session": "api",
+            "sent_at": int(received_at.timestamp() * 1000),
+            "events": [
+                {
+                    "id": body.event_id or uuid.uuid4().hex,
+                    "type": "identify",
+                    "ts": int(received_at.timestamp() * 1000),
+                    "email": body.email,
+                    "source": body.source,
+                    "traits": {
+                        k: v
+                        for k, v in (
+                            ("name", body.name),
+                            ("title", body.title),
+                            ("linkedin", body.linkedin),
+                        )
+                        if v is not None
+                    },
+                }
+            ],
+        }
+        try:
+            batch = parse_batch(json.dumps(wire).encode(), received_at=received_at)
+        except BatchRejected as exc:
+            raise HTTPException(422, f"{exc.reason.value}: {exc.detail}") from exc
+        if batch.rejected:
+            (problem,) = batch.rejected
+            raise HTTPException(422, f"{problem.reason.value}: {problem.detail}")
+
+        def store() -> Identified:
+            with Session(ctx.engine) as session, session.begin():
+                workspace_id = authenticate_api_key(session, secret)
+                if workspace_id is None:
+                    raise HTTPException(
+                        401, "a valid API key is required", {"WWW-Authenticate": "Bearer"}
+                    )
+                result = ingest(
+                    session, workspace_id, batch, sync_since=_sync_since(session, workspace_id)
+                )
+            return Identified(visitor_id=result.visitor_id, stored=result.stored == 1)
+
+        return await anyio.to_thread.run_sync(store)
 
     @router.options("/collect", include_in_schema=False)
     async def preflight() -> Response:

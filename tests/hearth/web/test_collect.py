@@ -15,7 +15,7 @@ from hearth.collect.rate_limit import RateLimiter
 from hearth.collect.settings import TrackingSettings, save_tracking_settings
 from hearth.collect.tables import collect_counts, companies, outbox, visitors
 from hearth.storage.models import Workspace
-from hearth.workspaces import create_site_key
+from hearth.workspaces import create_api_key, create_site_key
 
 from .conftest import Site, add_user
 
@@ -282,3 +282,70 @@ def test_the_rate_limit_lets_bursts_through_then_asks_to_wait() -> None:
     assert waits[3] == pytest.approx(0.5)
     assert limiter.wait("site", 100.5) == 0.0
     assert limiter.wait("other-site", 100.0) == 0.0
+
+
+def _api_key(site: Site) -> str:
+    with Session(site.engine) as session, session.begin():
+        workspace = session.scalars(select(Workspace)).one()
+        _, secret = create_api_key(session, workspace, "form backend")
+    return secret
+
+
+def test_servers_identify_visitors_with_an_api_key(tracked: tuple[Site, str]) -> None:
+    site, key = tracked
+    secret = _api_key(site)
+    send(site, key, [page(_now_ms(), "/demo")], anon="browser-1")
+    auth = {"Authorization": f"Bearer {secret}"}
+
+    joined = site.hearth.post(
+        "/api/v1/identify",
+        json={"email": "Jane@Acme.com", "anonymous_id": "browser-1", "title": "CTO"},
+        headers=auth,
+    )
+    by_email = site.hearth.post(
+        "/api/v1/identify",
+        json={"email": "jane@acme.com", "source": "enrichment", "name": "Jane Doe"},
+        headers=auth,
+    )
+
+    assert joined.status_code == 202, joined.text
+    assert by_email.json()["visitor_id"] == joined.json()["visitor_id"]
+    person = visitor(site)
+    assert (person["email"], person["title"], person["name"]) == (
+        "jane@acme.com",
+        "CTO",
+        "Jane Doe",
+    )
+    assert person["identification_source"] == "api"
+    assert person["page_views"] == 1
+    # The same idempotency key twice is stored once.
+    twice = [
+        site.hearth.post(
+            "/api/v1/identify",
+            json={"email": "joe@acme.com", "event_id": "crm-123"},
+            headers=auth,
+        ).json()["stored"]
+        for _ in range(2)
+    ]
+    assert twice == [True, False]
+
+
+def test_the_identify_api_refuses_bad_keys_and_bad_emails(tracked: tuple[Site, str]) -> None:
+    site, _ = tracked
+    secret = _api_key(site)
+
+    no_key = site.hearth.post("/api/v1/identify", json={"email": "a@acme.com"})
+    wrong_key = site.hearth.post(
+        "/api/v1/identify",
+        json={"email": "a@acme.com"},
+        headers={"Authorization": "Bearer hk_wrong"},
+    )
+    bad_email = site.hearth.post(
+        "/api/v1/identify",
+        json={"email": "not an address"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+    assert no_key.status_code == wrong_key.status_code == 401
+    assert bad_email.status_code == 422
+    assert "bad_email" in bad_email.json()["detail"]
