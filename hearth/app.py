@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from hearth._version import __version__
 from hearth.connections import ConnectedApp, token_box
 from hearth.errors import ConfigError
+from hearth.identity.ip_resolvers import resolvers_from_config
 from hearth.settings import Settings
 from hearth.storage.engine import create_engine_for
 from hearth.storage.models import utc_now
@@ -86,6 +87,12 @@ def create_app(
         else None
     )
 
+    resolver = (
+        resolvers_from_config(settings.ip_resolvers, cache_size=settings.ip_resolver_cache_size)
+        if settings.ip_resolvers
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(worker.run()) if worker is not None else None
@@ -96,6 +103,8 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if resolver is not None:
+                resolver.close()
             engine.dispose()
 
     app = FastAPI(title="Hearth", version=__version__, lifespan=lifespan)
@@ -116,6 +125,6 @@ def create_app(
     app.include_router(salesforce_router(ctx))
     app.include_router(crm_router(ctx))
     app.include_router(field_mappings_router(ctx))
-    app.include_router(collect_router(ctx))
+    app.include_router(collect_router(ctx, resolver=resolver))
     install_error_handlers(app, templates)
     return app

@@ -33,6 +33,7 @@ from hearth.identity.ip_resolvers import (
     MaxMindResolver,
     ResolvedCompany,
     ResolverDataError,
+    resolvers_from_config,
 )
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "is_personal_mail_domain",
     "is_public",
     "parse_ip",
+    "resolvers_from_config",
     "truncate_ip",
 ]

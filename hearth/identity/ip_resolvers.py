@@ -54,6 +54,7 @@ __all__ = [
     "MaxMindResolver",
     "ResolvedCompany",
     "ResolverDataError",
+    "resolvers_from_config",
 ]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -631,3 +632,28 @@ def _distinct(numbers: Iterable[int]) -> Iterator[int]:
         if number != previous:
             yield number
             previous = number
+
+
+def resolvers_from_config(spec: str, *, cache_size: int = DEFAULT_CACHE_SIZE) -> CompanyResolver:
+    """The resolver `HEARTH_IP_RESOLVERS` describes: ``kind:path`` entries, comma-separated,
+    tried in order (`maxmind:` a .mmdb file, `csv:` an IP-range CSV), cached unless
+    `cache_size` is 0. Raises `ResolverDataError` / `ConfigError` for a bad entry or file."""
+    opened: list[CompanyResolver] = []
+    kinds: dict[str, type[MaxMindResolver] | type[CsvRangeResolver]] = {
+        "maxmind": MaxMindResolver,
+        "csv": CsvRangeResolver,
+    }
+    try:
+        for entry in filter(None, (part.strip() for part in spec.split(","))):
+            kind, colon, path = entry.partition(":")
+            if not colon or kind not in kinds or not path:
+                raise ConfigError(
+                    f"HEARTH_IP_RESOLVERS: {entry!r} is not maxmind:<path> or csv:<path>"
+                )
+            opened.append(kinds[kind](path))
+    except BaseException:
+        for resolver in opened:
+            resolver.close()
+        raise
+    chain: CompanyResolver = ChainResolver(opened)
+    return CachedResolver(chain, maxsize=cache_size) if cache_size else chain

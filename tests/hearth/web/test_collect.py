@@ -4,17 +4,22 @@ aggregates, companies, bots, privacy, and the outbox."""
 import json
 import time
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hearth.collect.ingest import load_aggregate, recompute_visitor
+from hearth.collect.ingest import ingest, load_aggregate, recompute_visitor
 from hearth.collect.rate_limit import RateLimiter
 from hearth.collect.settings import TrackingSettings, save_tracking_settings
 from hearth.collect.tables import collect_counts, companies, outbox, visitors
+from hearth.errors import ConfigError
+from hearth.identity.ip_resolvers import resolvers_from_config
 from hearth.storage.models import Workspace
+from hearth.tracking.events import parse_batch
 from hearth.workspaces import create_api_key, create_site_key
 
 from .conftest import Site, add_user
@@ -349,3 +354,33 @@ def test_the_identify_api_refuses_bad_keys_and_bad_emails(tracked: tuple[Site, s
     assert no_key.status_code == wrong_key.status_code == 401
     assert bad_email.status_code == 422
     assert "bad_email" in bad_email.json()["detail"]
+
+
+def test_an_anonymous_visitor_is_placed_by_ip_and_the_ip_stored_truncated(
+    tracked: tuple[Site, str], tmp_path: Path
+) -> None:
+    site, key = tracked
+    ranges = tmp_path / "ranges.csv"
+    ranges.write_text("network,domain,name\n8.8.8.0/24,globex.com,Globex\n")
+    resolver = resolvers_from_config(f"csv:{ranges}")
+    body = {
+        "site": key,
+        "anon": "anon-ip",
+        "session": "s-ip",
+        "sent_at": _now_ms(),
+        "events": [page(_now_ms())],
+    }
+    batch = parse_batch(json.dumps(body).encode(), received_at=datetime.now(UTC))
+
+    with Session(site.engine) as session, session.begin():
+        ingest(session, 1, batch, ip="8.8.8.8", resolver=resolver)
+
+    found = visitor(site)
+    assert found["company_domain"] == "globex.com"
+    with Session(site.engine) as session:
+        assert session.scalar(select(visitors.c.ip)) == "8.8.8.0"
+
+
+def test_resolver_configuration_errors_name_the_entry() -> None:
+    with pytest.raises(ConfigError, match="'ftp:/x' is not maxmind:<path> or csv:<path>"):
+        resolvers_from_config("ftp:/x")
