@@ -29,6 +29,7 @@ from hearth.web.health import health_router
 from hearth.web.home import home_router
 from hearth.web.salesforce import salesforce_router
 from hearth.web.signin import signin_router
+from hearth.web.tracking_pages import tracking_pages_router
 from hearth.worker import Worker, sync_options
 
 __all__ = ["create_app", "secret_key_of"]
@@ -126,5 +127,6 @@ def create_app(
     app.include_router(crm_router(ctx))
     app.include_router(field_mappings_router(ctx))
     app.include_router(collect_router(ctx, resolver=resolver))
+    app.include_router(tracking_pages_router(ctx))
     install_error_handlers(app, templates)
     return app
