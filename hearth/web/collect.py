@@ -10,8 +10,8 @@ A batch is accepted (202) only once it is committed to the database. On the way:
 - bots are dropped, and automation unless the workspace counts it; with the workspace's
   privacy setting, so are batches sent under Do Not Track or Global Privacy Control. Dropped
   batches answer 202 (the sender cannot do better by retrying) and are counted per day;
-- a malformed batch answers 400 with the reason; a malformed event is listed in the answer's
-  ``rejected`` and the others are stored.
+- a malformed batch answers 400 with the reason; a batch with malformed events answers 422,
+  naming each in ``rejected`` with its reason, and stores the others.
 
 The body is JSON whatever its Content-Type: `navigator.sendBeacon` sends text/plain, which needs
 no CORS preflight.
@@ -205,7 +205,12 @@ def collect_router(
                 headers={"Retry-After": str(max(1, round(wait)))},
             )
         answer = await anyio.to_thread.run_sync(accept, request, batch)
-        return JSONResponse(answer, status_code=202, headers={"Access-Control-Allow-Origin": "*"})
+        # Refused events make the answer a 422 naming each with its reason; the batch's other
+        # events are stored all the same, so a sender must not send the batch again.
+        status = 422 if answer.get("rejected") else 202
+        return JSONResponse(
+            answer, status_code=status, headers={"Access-Control-Allow-Origin": "*"}
+        )
 
     @router.post("/api/v1/identify", status_code=202, tags=["visitors"])
     async def identify(

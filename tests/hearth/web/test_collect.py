@@ -131,7 +131,7 @@ def test_a_bad_event_is_listed_and_the_rest_stored(tracked: tuple[Site, str]) ->
     response = send(site, key, [page(now), {"id": "x1", "type": "teleport", "ts": now}])
 
     body = response.json()
-    assert response.status_code == 202
+    assert response.status_code == 422
     assert body["accepted"] == 1
     assert [r["index"] for r in body["rejected"]] == [1]
     assert body["rejected"][0]["reason"] == "unknown_type"
