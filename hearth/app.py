@@ -28,6 +28,7 @@ from hearth.web.field_mappings import field_mappings_router
 from hearth.web.health import health_router
 from hearth.web.home import home_router
 from hearth.web.salesforce import salesforce_router
+from hearth.web.segments_api import segments_router
 from hearth.web.signin import signin_router
 from hearth.web.tracking_pages import tracking_pages_router
 from hearth.worker import Worker, sync_options
@@ -128,5 +129,6 @@ def create_app(
     app.include_router(field_mappings_router(ctx))
     app.include_router(collect_router(ctx, resolver=resolver))
     app.include_router(tracking_pages_router(ctx))
+    app.include_router(segments_router(ctx))
     install_error_handlers(app, templates)
     return app

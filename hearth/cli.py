@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -27,10 +27,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hearth.app import create_app, secret_key_of
+from hearth.collect.privacy import erase_by_email, erase_visitor, prune
+from hearth.collect.recompute import check
 from hearth.connections import ConnectedApp, token_box
 from hearth.crypto import SecretBox
 from hearth.errors import ConfigError, HearthError
@@ -43,6 +45,7 @@ from hearth.storage import (
     parse_database_url,
     require_current_schema,
 )
+from hearth.storage.models import Workspace
 from hearth.sync import SyncProgress
 from hearth.worker import Worker, run_workspace, sync_options
 from hearth.workspaces import create_site_key, create_user, create_workspace, get_workspace
@@ -243,6 +246,128 @@ def worker_command() -> None:
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(worker.run())
+
+
+@app.command("erase-visitor")
+def erase_visitor_command(
+    workspace: Annotated[
+        str, typer.Option("--workspace", help="Slug of the workspace the visitor belongs to.")
+    ],
+    email: Annotated[
+        str | None, typer.Option(help="The visitor's email address.", show_default=False)
+    ] = None,
+    visitor_id: Annotated[
+        int | None,
+        typer.Option("--visitor-id", help="The visitor's id.", show_default=False),
+    ] = None,
+) -> None:
+    """Erase a visitor (GDPR): their events, aliases, visits and personal data.
+
+    Give --email or --visitor-id. Their company's numbers are recombined from the visitors it
+    has left, and marked for Salesforce when the workspace is connected.
+    """
+    if (email is None) == (visitor_id is None):
+        raise typer.BadParameter("give exactly one", param_hint="'--email' / '--visitor-id'")
+    with (
+        _errors_reported(),
+        _migrated_database() as engine,
+        Session(engine) as session,
+        session.begin(),
+    ):
+        workspace_id = get_workspace(session, workspace).id
+        if email is not None:
+            erasure = erase_by_email(session, workspace_id, email)
+        else:
+            assert visitor_id is not None
+            erasure = erase_visitor(session, workspace_id, visitor_id)
+    company = "none"
+    if erasure.company_domain is not None:
+        outcome = "removed, no visitors left" if erasure.company_removed else "recombined"
+        company = f"{erasure.company_domain} ({outcome})"
+    Console().print(
+        _record_table(
+            ("Visitor erased", "none" if erasure.visitor_id is None else str(erasure.visitor_id)),
+            ("Events deleted", f"{erasure.events_deleted:,}"),
+            ("Anonymous ids removed", f"{erasure.aliases_removed:,}"),
+            ("Company", company),
+        )
+    )
+
+
+@app.command("prune")
+def prune_command(
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace", help="Slug of the workspace to prune (default: every workspace)."
+        ),
+    ] = None,
+) -> None:
+    """Apply data retention: erase visitors not seen for longer than the workspace keeps data.
+
+    Each workspace's retention is its tracking setting (395 days unless changed). A visitor
+    goes as a whole, with all of their events, once their latest event is older than that.
+    """
+    now = datetime.now(UTC)
+    with _errors_reported(), _migrated_database() as engine:
+        with Session(engine) as session:
+            if workspace is not None:
+                targets = [(get_workspace(session, workspace).id, workspace)]
+            else:
+                targets = [
+                    (int(row.id), str(row.slug))
+                    for row in session.execute(
+                        select(Workspace.id, Workspace.slug).order_by(Workspace.id)
+                    )
+                ]
+        console = Console(soft_wrap=True)
+        for workspace_id, slug in targets:
+            with Session(engine) as session, session.begin():
+                pruned = prune(session, workspace_id, now=now)
+            console.print(
+                f"{escape(slug)}: {pruned.visitors_erased:,} visitors not seen since "
+                f"{pruned.cutoff:%Y-%m-%d %H:%M} UTC erased ({pruned.events_deleted:,} events), "
+                f"{len(pruned.companies_recombined):,} companies recombined, "
+                f"{len(pruned.companies_removed):,} removed, "
+                f"{pruned.counts_deleted:,} daily counts deleted"
+            )
+
+
+@app.command("recompute")
+def recompute_command(
+    workspace: Annotated[str, typer.Option("--workspace", help="Slug of the workspace to check.")],
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Write the recomputed values over the stored ones.")
+    ] = False,
+) -> None:
+    """Check that the stored visitor and company aggregates equal a recompute from events.
+
+    Lists every difference; exits 1 when there are some and --fix was not given.
+    """
+    with (
+        _errors_reported(),
+        _migrated_database() as engine,
+        Session(engine) as session,
+        session.begin(),
+    ):
+        report = check(session, get_workspace(session, workspace).id, fix=fix)
+    console = Console(soft_wrap=True)
+    for difference in report.differences:
+        changes = "; ".join(
+            f"{f.name}: stored {f.stored!r}, recomputed {f.recomputed!r}" for f in difference.fields
+        )
+        console.print(f"{difference.kind} {escape(difference.key)}: {escape(changes)}")
+    summary = (
+        f"Checked {report.visitors_checked:,} visitors and {report.companies_checked:,} "
+        f"companies: {len(report.differences):,} differences"
+    )
+    if not report.differences:
+        console.print(summary + ".")
+    elif report.fixed:
+        console.print(summary + ", fixed.")
+    else:
+        console.print(summary + " (run with --fix to write the recomputed values).")
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

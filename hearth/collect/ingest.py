@@ -68,7 +68,18 @@ from hearth.tracking.events import (
 from hearth.tracking.sessions import Session as Visit
 from hearth.tracking.sessions import SessionKey, dedupe, recency_key, split_client_session
 
-__all__ = ["IngestResult", "ingest", "load_aggregate", "recompute_visitor"]
+__all__ = [
+    "IngestResult",
+    "aggregate_columns",
+    "aggregate_of",
+    "company_of",
+    "ingest",
+    "load_aggregate",
+    "mark_outbox",
+    "rebuild_client_session",
+    "recompute_visitor",
+    "refresh_company",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,13 +106,15 @@ def ingest(
     Flushes, never commits."""
     visitor_id = _visitor_for(session, workspace_id, batch.anonymous_id, batch.received_at)
     stored = _store(session, workspace_id, visitor_id, batch)
+    left: set[str] = set()  # companies the visitor stopped belonging to
     for event in stored:
         if isinstance(event, Identify):
-            visitor_id = _identify(session, workspace_id, visitor_id, event)
+            visitor_id, previous = _identify(session, workspace_id, visitor_id, event)
+            left |= previous
     if ip is not None:
         _locate(session, visitor_id, ip, resolver, keep_full_ip)
     touched = {e.client_session_id for e in stored if isinstance(e, PageView | Activity)}
-    _refresh(session, workspace_id, visitor_id, touched, stored, sync_since)
+    _refresh(session, workspace_id, visitor_id, touched, stored, sync_since, left)
     return IngestResult(
         visitor_id=visitor_id, stored=len(stored), duplicates=len(batch.events) - len(stored)
     )
@@ -205,8 +218,11 @@ def _store(session: Session, workspace_id: int, visitor_id: int, batch: ParsedBa
 # -- identify -------------------------------------------------------------------------------
 
 
-def _identify(session: Session, workspace_id: int, visitor_id: int, event: Identify) -> int:
-    """Give the visitor the email (merging with the visitor who has it); returns the survivor."""
+def _identify(
+    session: Session, workspace_id: int, visitor_id: int, event: Identify
+) -> tuple[int, set[str]]:
+    """Give the visitor the email (merging with the visitor who has it); returns the survivor
+    and the company it left, if the email's domain moved it to another."""
     other = session.scalar(
         select(visitors.c.id).where(
             visitors.c.workspace_id == workspace_id, visitors.c.email == event.email
@@ -230,11 +246,14 @@ def _identify(session: Session, workspace_id: int, visitor_id: int, event: Ident
         values["identification_source"] = event.source.value
         values["identified_at"] = event.at
     domain = company_domain_from_email(event.email)
+    left: set[str] = set()
     if domain is not None:
         # An address at the company's domain says more than an IP range does.
         values["company_domain"] = domain
+        if current.company_domain is not None and current.company_domain != domain:
+            left.add(current.company_domain)
     session.execute(update(visitors).where(visitors.c.id == visitor_id).values(**values))
-    return visitor_id
+    return visitor_id, left
 
 
 def _merge(session: Session, workspace_id: int, survivor: int, merged: int) -> None:
@@ -281,9 +300,9 @@ def _merge(session: Session, workspace_id: int, survivor: int, merged: int) -> N
         )
     )
     for client_session_id in client_sessions:
-        _rebuild_client_session(session, survivor, client_session_id)
+        rebuild_client_session(session, survivor, client_session_id)
     if gone.company_domain is not None and gone.company_domain != keep.company_domain:
-        _refresh_company(session, workspace_id, gone.company_domain, None)
+        refresh_company(session, workspace_id, gone.company_domain, None)
 
 
 # -- company by IP --------------------------------------------------------------------------
@@ -332,7 +351,7 @@ def _page_event(row: Row[Any]) -> PageEvent:
     )
 
 
-def _rebuild_client_session(session: Session, visitor_id: int, client_session_id: str) -> None:
+def rebuild_client_session(session: Session, visitor_id: int, client_session_id: str) -> None:
     """Replace the visit rows of one client session with its stored events' sessions."""
     rows = session.execute(
         select(tracked_events)
@@ -416,10 +435,11 @@ def _utm_of(events: Iterable[Event]) -> dict[UtmField, dict[str, datetime]]:
 def load_aggregate(session: Session, visitor_id: int) -> VisitorAggregate:
     """The visitor's stored aggregate."""
     row = session.execute(select(visitors).where(visitors.c.id == visitor_id)).one()
-    return _aggregate_of(row)
+    return aggregate_of(row)
 
 
-def _aggregate_of(row: Row[Any]) -> VisitorAggregate:
+def aggregate_of(row: Row[Any]) -> VisitorAggregate:
+    """The aggregate stored in a `visitors` (or `companies`) row."""
     return VisitorAggregate(
         last_seen=row.last_seen,
         last_session_started_at=row.last_session_started_at,
@@ -462,7 +482,8 @@ def _visits(session: Session, visitor_id: int) -> list[Visit]:
     ]
 
 
-def _aggregate_columns(aggregate: VisitorAggregate) -> dict[str, Any]:
+def aggregate_columns(aggregate: VisitorAggregate) -> dict[str, Any]:
+    """The aggregate as the column values of a `visitors` or `companies` row."""
     return {
         "last_seen": aggregate.last_seen,
         "last_session_started_at": aggregate.last_session_started_at,
@@ -483,47 +504,53 @@ def _refresh(
     touched: set[str],
     stored: Sequence[Event],
     sync_since: datetime | None,
+    left: set[str],
 ) -> None:
     row = session.execute(select(visitors).where(visitors.c.id == visitor_id)).one()
-    old = _aggregate_of(row)
+    old = aggregate_of(row)
     for client_session_id in sorted(touched):
-        _rebuild_client_session(session, visitor_id, client_session_id)
+        rebuild_client_session(session, visitor_id, client_session_id)
     utm = _merged_utm(_utm_maps(row.utm_first_seen), _utm_of(stored))
     new = _aggregate_from_visits(_visits(session, visitor_id), utm)
     session.execute(
-        update(visitors).where(visitors.c.id == visitor_id).values(**_aggregate_columns(new))
+        update(visitors).where(visitors.c.id == visitor_id).values(**aggregate_columns(new))
     )
     newest = max((e.at for e in stored), default=None)
     syncable = sync_since is not None and newest is not None and newest >= sync_since
     changed = visitor_changes(old, new)
     if syncable and changed and newest is not None:
-        _mark(session, workspace_id, "visitor", str(visitor_id), changed, newest)
-    company = session.scalar(select(visitors.c.company_domain).where(visitors.c.id == visitor_id))
-    if company is not None:
-        _refresh_company(session, workspace_id, company, newest if syncable else None)
+        mark_outbox(session, workspace_id, "visitor", str(visitor_id), changed, newest)
+    company: str | None = session.scalar(
+        select(visitors.c.company_domain).where(visitors.c.id == visitor_id)
+    )
+    for domain in sorted(left | ({company} if company is not None else set())):
+        refresh_company(session, workspace_id, domain, newest if syncable else None)
 
 
-def _refresh_company(
+def refresh_company(
     session: Session,
     workspace_id: int,
     domain: str,
     mark_at: datetime | None,
-) -> None:
+) -> bool:
     """Recombine the company from its visitors; mark it in the outbox at `mark_at` (None: the
-    activity is not for the CRM)."""
+    activity is not for the CRM). A company with no visitor left goes; returns True then.
+
+    Recombining first (to the empty aggregate when no visitor is left) marks exactly the fields
+    the Account must change before the row goes."""
     members = session.execute(
         select(visitors).where(
             visitors.c.workspace_id == workspace_id, visitors.c.company_domain == domain
         )
     ).all()
-    new = combine((str(r.id), _aggregate_of(r)) for r in members)
+    new = combine((str(r.id), aggregate_of(r)) for r in members)
     current = session.execute(
         select(companies).where(
             companies.c.workspace_id == workspace_id, companies.c.domain == domain
         )
     ).one_or_none()
-    old = None if current is None else _company_of(current)
-    values = {**_aggregate_columns(new), "visitor_count": new.visitor_count}
+    old = None if current is None else company_of(current)
+    values = {**aggregate_columns(new), "visitor_count": new.visitor_count}
     if current is None:
         session.execute(
             insert(companies).values(workspace_id=workspace_id, domain=domain, **values)
@@ -536,15 +563,24 @@ def _refresh_company(
         )
     changed = company_changes(old, new)
     if mark_at is not None and changed:
-        _mark(session, workspace_id, "company", domain, changed, mark_at)
+        mark_outbox(session, workspace_id, "company", domain, changed, mark_at)
+    if members:
+        return False
+    session.execute(
+        delete(companies).where(
+            companies.c.workspace_id == workspace_id, companies.c.domain == domain
+        )
+    )
+    return True
 
 
-def _company_of(row: Row[Any]) -> CompanyAggregate:
-    visitor = _aggregate_of(row)
+def company_of(row: Row[Any]) -> CompanyAggregate:
+    """The aggregate stored in a `companies` row."""
+    visitor = aggregate_of(row)
     return CompanyAggregate(**vars(visitor), visitor_count=int(row.visitor_count))
 
 
-def _mark(
+def mark_outbox(
     session: Session,
     workspace_id: int,
     kind: str,
