@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
 from hearth._version import __version__
+from hearth.collect.privacy import prune_daily
 from hearth.connections import ConnectedApp, token_box
 from hearth.errors import ConfigError
 from hearth.identity.ip_resolvers import resolvers_from_config
@@ -97,11 +98,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(worker.run()) if worker is not None else None
+        tasks = []
+        if worker is not None:
+            tasks.append(asyncio.create_task(worker.run()))
+        if settings.sync_worker:
+            tasks.append(asyncio.create_task(prune_daily(engine, clock=clock)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -11,18 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
-    delete,
-    insert,
-    select,
-)
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +22,7 @@ from hearth.matching.match import match_visitor
 from hearth.mirror.records import CrmOpportunity
 from hearth.mirror.repository import SqlMirrorView
 from hearth.mirror.tables import mirror_accounts, mirror_contacts, mirror_leads
+from hearth.segment_table import segments
 from hearth.segments import (
     FieldCatalogue,
     Rule,
@@ -44,7 +34,6 @@ from hearth.segments import (
     visitor_facts,
 )
 from hearth.segments.evaluation import FactValue
-from hearth.storage.models import Base, UtcDateTime
 from hearth.sync import list_mappings
 from hearth.tracking.aggregates import CompanyAggregate
 
@@ -56,22 +45,8 @@ __all__ = [
     "list_segments",
     "matching",
     "segment_catalogue",
-    "segments",
     "visitor_facts_of",
 ]
-
-segments = Table(
-    "segments",
-    Base.metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "workspace_id", Integer, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column("name", String(200), nullable=False),
-    Column("rule", JSON, nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-    UniqueConstraint("workspace_id", "name", name="uq_segments_workspace_id"),
-)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,12 +34,14 @@ who wants it gone asks for erasure.
 Every function here flushes and never commits: the caller owns the transaction.
 """
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, exists, or_, select
+import anyio
+from sqlalchemy import CursorResult, Engine, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from hearth.collect.ingest import refresh_company
@@ -54,9 +56,20 @@ from hearth.collect.tables import (
 )
 from hearth.connections import get_connection
 from hearth.errors import NotFoundError
-from hearth.storage.models import ConnectionStatus
+from hearth.storage.models import ConnectionStatus, Workspace
 
-__all__ = ["Erasure", "Pruned", "erase_by_email", "erase_visitor", "prune"]
+__all__ = [
+    "Erasure",
+    "Pruned",
+    "erase_by_email",
+    "erase_visitor",
+    "prune",
+    "prune_all",
+    "prune_daily",
+]
+
+_logger = logging.getLogger(__name__)
+_PRUNE_INTERVAL = timedelta(days=1)
 
 #: How many visitors `prune` erases per statement.
 _PRUNE_BATCH = 500
@@ -256,3 +269,28 @@ def _connected(session: Session, workspace_id: int) -> bool:
 
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def prune_all(engine: Engine, *, now: datetime) -> list[Pruned]:
+    """`prune` every workspace, each in its own transaction."""
+    with Session(engine) as session:
+        workspace_ids = list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+    done = []
+    for workspace_id in workspace_ids:
+        with Session(engine) as session, session.begin():
+            done.append(prune(session, workspace_id, now=now))
+    return done
+
+
+async def prune_daily(engine: Engine, *, clock: Callable[[], datetime]) -> None:
+    """Enforce every workspace's retention once a day, from now on, until cancelled."""
+    while True:
+        pruned = await anyio.to_thread.run_sync(lambda: prune_all(engine, now=clock()))
+        for result in pruned:
+            if result.visitors_erased:
+                _logger.info(
+                    "workspace %s: retention erased %s visitors",
+                    result.workspace_id,
+                    result.visitors_erased,
+                )
+        await anyio.sleep(_PRUNE_INTERVAL.total_seconds())

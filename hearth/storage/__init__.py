@@ -5,7 +5,7 @@
 # schema) always holds every table.
 import hearth.collect.tables
 import hearth.mirror.tables
-import hearth.segment_store
+import hearth.segment_table
 import hearth.sync.tables  # noqa: F401
 from hearth.storage.engine import create_engine_for, parse_database_url
 from hearth.storage.models import Base, Plan, Role, SiteKey, User, Workspace
