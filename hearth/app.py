@@ -24,6 +24,7 @@ from hearth.storage.models import utc_now
 from hearth.web.collect import collect_router
 from hearth.web.context import WebContext
 from hearth.web.crm_api import crm_router
+from hearth.web.demo_site import demo_site_router
 from hearth.web.errors import install_error_handlers
 from hearth.web.field_mappings import field_mappings_router
 from hearth.web.health import health_router
@@ -31,6 +32,7 @@ from hearth.web.home import home_router
 from hearth.web.salesforce import salesforce_router
 from hearth.web.segments_api import segments_router
 from hearth.web.signin import signin_router
+from hearth.web.snippet import snippet_router
 from hearth.web.tracking_pages import tracking_pages_router
 from hearth.worker import Worker, sync_options
 
@@ -66,12 +68,14 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     salesforce_transport: httpx.AsyncBaseTransport | None = None,
+    demo_site_key: Callable[[], str | None] | None = None,
 ) -> FastAPI:
     """Hearth's web application for `settings`.
 
     Expects a migrated database (`hearth serve` migrates before calling this). The engine is
     disposed when the application shuts down. Raises `ConfigError` without a secret key
-    outside demo mode. `clock` and `salesforce_transport` are for tests.
+    outside demo mode. `clock` and `salesforce_transport` are for tests; `demo_site_key` serves the
+    demo website under /demo/ with the snippet for that site key (`make run`).
     """
     secret_key = secret_key_of(settings)
     engine = create_engine_for(settings.database_url)
@@ -135,5 +139,8 @@ def create_app(
     app.include_router(collect_router(ctx, resolver=resolver))
     app.include_router(tracking_pages_router(ctx))
     app.include_router(segments_router(ctx))
+    app.include_router(snippet_router())
+    if demo_site_key is not None:
+        app.include_router(demo_site_router(demo_site_key))
     install_error_handlers(app, templates)
     return app

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearth.app import create_app
@@ -21,8 +22,8 @@ from hearth.connections import CALLBACK_PATH
 from hearth.errors import AlreadyExistsError
 from hearth.settings import Settings
 from hearth.storage import create_engine_for, migrate
-from hearth.storage.models import Plan, Role
-from hearth.workspaces import create_user, create_workspace
+from hearth.storage.models import Plan, Role, SiteKey, Workspace
+from hearth.workspaces import create_site_key, create_user, create_workspace
 from localforce import Org, bootstrap
 from localforce import create_app as create_org_app
 from localforce.admin_api import admin_token
@@ -89,6 +90,24 @@ def _app_for_callback(org: Org, callback: str) -> ConnectedApp:
     return create_connected_app(org, f"Hearth ({callback})", (callback,))
 
 
+def _demo_site_key(settings: Settings) -> str | None:
+    """The demo workspace's site key for the demo website, made on the first run."""
+    engine = create_engine_for(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            workspace = session.scalars(select(Workspace).where(Workspace.slug == "demo")).first()
+            if workspace is None:
+                return None
+            key = session.scalars(
+                select(SiteKey.public_key)
+                .where(SiteKey.workspace_id == workspace.id, SiteKey.revoked_at.is_(None))
+                .order_by(SiteKey.id)
+            ).first()
+            return key if key is not None else create_site_key(session, workspace).public_key
+    finally:
+        engine.dispose()
+
+
 def _secret_key(root: Path) -> str:
     """The demo instance's secret key, made once, so stored tokens survive restarts."""
     path = root / "secret-key"
@@ -145,10 +164,12 @@ def main() -> None:
         settings = Settings.from_environ(environ)
     migrate(settings.database_url)
     email, password = _demo_admin(settings, root)
+    site_key = _demo_site_key(settings)
 
     console.print("\n[bold]Hearth is starting[/bold] (Ctrl-C stops everything)\n")
     console.print(f"  Hearth        {settings.base_url}")
     console.print(f"                demo sign-in: {email} / {password}")
+    console.print(f"  Demo website  {settings.base_url}/demo/  (browse it, then see /visitors)")
     console.print(f"  localforce    {org_info['http']}  and  {org_info['https']}")
     console.print(f"                certificate:  {org_info['certificate']}")
     console.print(f"                org sign-in:  {org_info['username']} / {org_info['password']}")
@@ -158,7 +179,11 @@ def main() -> None:
     cert, key = ensure_certificate(root / "localforce")
     serve(
         [
-            Listener(app=create_app(settings), host=settings.host, port=settings.port),
+            Listener(
+                app=create_app(settings, demo_site_key=lambda: site_key),
+                host=settings.host,
+                port=settings.port,
+            ),
             Listener(app=org_app, host=host, port=org_port),
             Listener(app=org_app, host=host, port=org_tls_port, certfile=cert, keyfile=key),
         ],

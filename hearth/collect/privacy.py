@@ -42,6 +42,7 @@ from typing import Any, cast
 
 import anyio
 from sqlalchemy import CursorResult, Engine, and_, delete, exists, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hearth.collect.ingest import refresh_company
@@ -56,6 +57,7 @@ from hearth.collect.tables import (
 )
 from hearth.connections import get_connection
 from hearth.errors import NotFoundError
+from hearth.storage.engine import database_failure_reason
 from hearth.storage.models import ConnectionStatus, Workspace
 
 __all__ = [
@@ -285,7 +287,13 @@ def prune_all(engine: Engine, *, now: datetime) -> list[Pruned]:
 async def prune_daily(engine: Engine, *, clock: Callable[[], datetime]) -> None:
     """Enforce every workspace's retention once a day, from now on, until cancelled."""
     while True:
-        pruned = await anyio.to_thread.run_sync(lambda: prune_all(engine, now=clock()))
+        try:
+            pruned = await anyio.to_thread.run_sync(lambda: prune_all(engine, now=clock()))
+        except SQLAlchemyError as exc:
+            # The database may be down or not migrated yet: try again at the next interval
+            # rather than end retention for the life of the process.
+            _logger.warning("retention pruning failed: %s", database_failure_reason(exc))
+            pruned = []
         for result in pruned:
             if result.visitors_erased:
                 _logger.info(
