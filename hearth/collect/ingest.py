@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, select, update
+from sqlalchemy import Row, Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -105,6 +105,7 @@ def ingest(
     docstring). `sync_since` is when the workspace connected Salesforce (None: not connected).
     Flushes, never commits."""
     visitor_id = _visitor_for(session, workspace_id, batch.anonymous_id, batch.received_at)
+    _lock(session, visitor_id)
     stored = _store(session, workspace_id, visitor_id, batch)
     left: set[str] = set()  # companies the visitor stopped belonging to
     for event in stored:
@@ -139,12 +140,38 @@ def _visitor_for(session: Session, workspace_id: int, anonymous_id: str, now: da
             .returning(visitors.c.id)
         ).scalar_one()
     )
-    session.execute(
-        insert(visitor_aliases).values(
-            workspace_id=workspace_id, anonymous_id=anonymous_id, visitor_id=visitor_id
-        )
+    # Two tabs of a new visitor report at once: the first alias wins, and the other batch
+    # joins its visitor (the database serialises the two inserts; the loser sees the winner's).
+    claimed = session.execute(
+        _insert_for(session, visitor_aliases)
+        .values(workspace_id=workspace_id, anonymous_id=anonymous_id, visitor_id=visitor_id)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "anonymous_id"])
+        .returning(visitor_aliases.c.visitor_id)
+    ).scalar_one_or_none()
+    if claimed is not None:
+        return visitor_id
+    session.execute(delete(visitors).where(visitors.c.id == visitor_id))
+    return int(
+        session.execute(
+            select(visitor_aliases.c.visitor_id).where(
+                visitor_aliases.c.workspace_id == workspace_id,
+                visitor_aliases.c.anonymous_id == anonymous_id,
+            )
+        ).scalar_one()
     )
-    return visitor_id
+
+
+def _lock(session: Session, visitor_id: int) -> None:
+    """Hold the visitor's row until the transaction ends: two batches of one visitor (two tabs)
+    then rebuild its visits and aggregates one after the other, never from the same old state.
+    SQLite serialises writers by itself; PostgreSQL needs the row lock."""
+    session.execute(select(visitors.c.id).where(visitors.c.id == visitor_id).with_for_update())
+
+
+def _insert_for(session: Session, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both speak it)."""
+    build = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return build(table)
 
 
 def _empty_aggregate() -> dict[str, Any]:
@@ -203,15 +230,14 @@ def _store(session: Session, workspace_id: int, visitor_id: int, batch: ParsedBa
     if not batch.events:
         return []
     rows = [_event_row(workspace_id, visitor_id, batch.received_at, e) for e in batch.events]
-    dialect = session.get_bind().dialect.name
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One statement with the rows as parameters (not a VALUES list built per batch), so its
+    # compiled form is cached and reused by every batch.
     statement = (
-        build(tracked_events)
-        .values(rows)
+        _insert_for(session, tracked_events)
         .on_conflict_do_nothing(index_elements=["workspace_id", "anonymous_id", "event_id"])
-        .returning(tracked_events.c.event_id)
+        .returning(tracked_events.c.event_id, sort_by_parameter_order=True)
     )
-    new_ids = set(session.execute(statement).scalars())
+    new_ids = set(session.execute(statement, rows).scalars())
     return [e for e in batch.events if e.event_id in new_ids]
 
 
@@ -229,6 +255,7 @@ def _identify(
         )
     )
     if other is not None and other != visitor_id:
+        _lock(session, other)
         survivor, merged = min(other, visitor_id), max(other, visitor_id)
         _merge(session, workspace_id, survivor, merged)
         visitor_id = survivor

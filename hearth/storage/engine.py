@@ -49,7 +49,9 @@ def create_engine_for(url: str) -> Engine:
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "postgresql":
         # Pre-ping: pooled connections survive a database restart instead of failing once each.
-        return create_engine(parsed, pool_pre_ping=True)
+        # The pool covers the request threads (40 by default) so that busy moments reuse
+        # connections instead of opening and closing overflow ones.
+        return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=20)
     _create_sqlite_directory(parsed)
     engine = create_engine(parsed)
     event.listen(engine, "connect", _apply_sqlite_pragmas)
