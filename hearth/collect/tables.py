@@ -56,9 +56,13 @@ _ID = 64  # client ids: the parser allows 1 to 64 characters
 _DOMAIN = 253
 
 
-def _workspace() -> Column[int]:
+def _workspace(*, primary_key: bool = False) -> Column[int]:
     return Column(
-        "workspace_id", Integer, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
     )
 
 
@@ -77,12 +81,7 @@ def _aggregate_columns() -> list[Column[object]]:
 tracking_settings = Table(
     "tracking_settings",
     _metadata,
-    Column(
-        "workspace_id",
-        Integer,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _workspace(primary_key=True),
     Column("allowed_origins", JSON, nullable=False),
     Column("respect_privacy_signals", Boolean, nullable=False),
     Column("allow_automation", Boolean, nullable=False),
@@ -112,12 +111,7 @@ visitors = Table(
 visitor_aliases = Table(
     "visitor_aliases",
     _metadata,
-    Column(
-        "workspace_id",
-        Integer,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _workspace(primary_key=True),
     Column("anonymous_id", String(_ID), primary_key=True),
     Column(
         "visitor_id",
@@ -183,12 +177,7 @@ visitor_sessions = Table(
 companies = Table(
     "companies",
     _metadata,
-    Column(
-        "workspace_id",
-        Integer,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _workspace(primary_key=True),
     Column("domain", String(_DOMAIN), primary_key=True),
     Column("name", String(255), nullable=True),
     Column("visitor_count", Integer, nullable=False),
@@ -198,12 +187,7 @@ companies = Table(
 outbox = Table(
     "outbox",
     _metadata,
-    Column(
-        "workspace_id",
-        Integer,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _workspace(primary_key=True),
     Column("kind", String(10), primary_key=True),
     Column("key", String(_DOMAIN), primary_key=True),
     Column("version", Integer, nullable=False),
@@ -215,12 +199,7 @@ outbox = Table(
 collect_counts = Table(
     "collect_counts",
     _metadata,
-    Column(
-        "workspace_id",
-        Integer,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _workspace(primary_key=True),
     Column("day", Date, primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("count", BigInteger, nullable=False),

@@ -9,8 +9,9 @@ from typer.testing import CliRunner, Result
 
 from hearth.cli import app
 from hearth.collect.tables import companies, visitors
+from tests.hearth.wire import MINUTE, identify, ms, page
 
-from .conftest import MINUTE, add_workspace, identify, ingest_at, ms, page
+from .conftest import add_workspace, ingest_at
 
 runner = CliRunner()
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from hearth.collect.ingest import IngestResult
 from hearth.collect.tables import tracked_events, visitor_aliases, visitors
+from tests.hearth.wire import MINUTE, ms, page
 
-from .conftest import MINUTE, add_workspace, ingest_at, ms, page
+from .conftest import add_workspace, ingest_at
 
 
 def test_concurrent_first_batches_of_a_new_visitor_are_both_stored(engine: Engine) -> None:

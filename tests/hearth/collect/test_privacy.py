@@ -22,19 +22,9 @@ from hearth.collect.tables import (
     visitors,
 )
 from hearth.errors import NotFoundError
+from tests.hearth.wire import MINUTE, active, identify, ms, now_ms, page
 
-from .conftest import (
-    MINUTE,
-    OneNetworkResolver,
-    Tracked,
-    active,
-    add_workspace,
-    identify,
-    ingest_at,
-    ms,
-    now_ms,
-    page,
-)
+from .conftest import OneNetworkResolver, Tracked, add_workspace, ingest_at
 
 PERSONAL_TABLES = (visitors, visitor_aliases, tracked_events, visitor_sessions, outbox, companies)
 

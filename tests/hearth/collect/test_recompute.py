@@ -12,19 +12,9 @@ from hearth.collect.ingest import load_aggregate, recompute_visitor
 from hearth.collect.privacy import erase_by_email
 from hearth.collect.recompute import Difference, FieldDifference, check
 from hearth.collect.tables import companies, outbox, visitor_sessions, visitors
+from tests.hearth.wire import MINUTE, active, identify, ms, now_ms, page
 
-from .conftest import (
-    MINUTE,
-    OneNetworkResolver,
-    Tracked,
-    active,
-    add_workspace,
-    identify,
-    ingest_at,
-    ms,
-    now_ms,
-    page,
-)
+from .conftest import OneNetworkResolver, Tracked, add_workspace, ingest_at
 
 
 def realistic_traffic(tracked: Tracked) -> None:

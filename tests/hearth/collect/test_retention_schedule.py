@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from hearth.collect.privacy import prune_all, prune_daily
 from hearth.collect.settings import TrackingSettings, save_tracking_settings
 from hearth.collect.tables import visitors
+from tests.hearth.wire import MINUTE, ms, page
 
-from .conftest import MINUTE, add_workspace, ingest_at, ms, page
+from .conftest import add_workspace, ingest_at
 
 
 def _stale_and_fresh(engine: Engine, now: datetime) -> None:

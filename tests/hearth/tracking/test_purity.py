@@ -1,10 +1,7 @@
 """The tracking core is pure: it imports only the standard library and Hearth's pure parts."""
 
-import ast
-import sys
-from pathlib import Path
-
 import hearth.tracking
+from tests.hearth.purity import impure_imports
 
 ALLOWED_HEARTH = {
     "hearth.errors",
@@ -15,25 +12,7 @@ ALLOWED_HEARTH = {
 
 
 def test_tracking_imports_no_io_libraries() -> None:
-    package = Path(hearth.tracking.__file__).parent
-    for module in sorted(package.glob("*.py")):
-        tree = ast.parse(module.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                top = name.split(".")[0]
-                if top == "hearth":
-                    assert any(
-                        name == allowed or name.startswith(allowed + ".")
-                        for allowed in ALLOWED_HEARTH
-                    ), f"{module.name} imports {name}"
-                else:
-                    assert top in sys.stdlib_module_names, f"{module.name} imports {name}"
+    assert impure_imports(hearth.tracking, ALLOWED_HEARTH) == []
 
 
 def test_the_public_names_are_exported() -> None:

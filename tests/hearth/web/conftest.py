@@ -78,8 +78,8 @@ class Site:
         assert location.startswith(HEARTH_URL + "/settings/salesforce/callback"), location
         return location.removeprefix(HEARTH_URL)
 
-    def connect(self) -> httpx.Response:
-        """Settings → Get started → Salesforce login and consent → callback."""
+    def get_started(self) -> str:
+        """Settings → Get started: the org's authorize URL Hearth sends the browser to."""
         page = self.hearth.get("/settings/salesforce")
         start = self.hearth.post(
             "/settings/salesforce/connect",
@@ -87,7 +87,11 @@ class Site:
             follow_redirects=False,
         )
         assert start.status_code == 303, start.text
-        return self.hearth.get(self.approve_in_salesforce(start.headers["location"]))
+        return str(start.headers["location"])
+
+    def connect(self) -> httpx.Response:
+        """Settings → Get started → Salesforce login and consent → callback."""
+        return self.hearth.get(self.approve_in_salesforce(self.get_started()))
 
 
 def form_value(page: httpx.Response, name: str) -> str:

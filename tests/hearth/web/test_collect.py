@@ -2,8 +2,6 @@
 aggregates, companies, bots, privacy, and the outbox."""
 
 import json
-import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from hearth.identity.ip_resolvers import resolvers_from_config
 from hearth.storage.models import Workspace
 from hearth.tracking.events import parse_batch
 from hearth.workspaces import create_api_key, create_site_key
+from tests.hearth.wire import MINUTE, active, identify, now_ms, page
 
 from .conftest import Site, add_user
 
@@ -28,7 +27,6 @@ CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-MINUTE = 60_000
 
 
 @pytest.fixture
@@ -41,42 +39,6 @@ def tracked(site: Site) -> tuple[Site, str]:
     return site, key
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def page(at: int, path: str = "/", query: str = "", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4().hex,
-        "type": "pageview",
-        "ts": at,
-        "url": f"https://acme.com{path}{query}",
-        "title": path,
-        **extra,
-    }
-
-
-def active(at: int, seconds: int, path: str = "/") -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4().hex,
-        "type": "activity",
-        "ts": at,
-        "url": f"https://acme.com{path}",
-        "seconds": seconds,
-    }
-
-
-def identify(at: int, email: str) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4().hex,
-        "type": "identify",
-        "ts": at,
-        "email": email,
-        "source": "form",
-        "traits": {"name": "Jane Doe"},
-    }
-
-
 def send(
     site: Site,
     key: str,
@@ -86,7 +48,7 @@ def send(
     session: str = "s-1",
     headers: dict[str, str] | None = None,
 ) -> Any:
-    body = {"site": key, "anon": anon, "session": session, "sent_at": _now_ms(), "events": events}
+    body = {"site": key, "anon": anon, "session": session, "sent_at": now_ms(), "events": events}
     return site.hearth.post(
         "/collect",
         content=json.dumps(body),
@@ -101,7 +63,7 @@ def visitor(site: Site, **query: str) -> dict[str, Any]:
 
 def test_a_batch_is_stored_and_the_visitor_aggregated(tracked: tuple[Site, str]) -> None:
     site, key = tracked
-    now = _now_ms()
+    now = now_ms()
     events = [
         page(now - 5 * MINUTE, "/", "?utm_source=google&utm_campaign=spring"),
         active(now - 4 * MINUTE, 20),
@@ -126,7 +88,7 @@ def test_a_batch_is_stored_and_the_visitor_aggregated(tracked: tuple[Site, str])
 
 def test_a_bad_event_is_listed_and_the_rest_stored(tracked: tuple[Site, str]) -> None:
     site, key = tracked
-    now = _now_ms()
+    now = now_ms()
 
     response = send(site, key, [page(now), {"id": "x1", "type": "teleport", "ts": now}])
 
@@ -142,7 +104,7 @@ def test_bad_batches_get_a_reason(tracked: tuple[Site, str]) -> None:
 
     not_json = site.hearth.post("/collect", content=b"{nope", headers={"User-Agent": CHROME})
     too_big = site.hearth.post("/collect", content=b"x" * 70_000, headers={"User-Agent": CHROME})
-    unknown_site = send(site, "site_nope", [page(_now_ms())])
+    unknown_site = send(site, "site_nope", [page(now_ms())])
 
     assert not_json.status_code == 400 and "not_json" in not_json.json()["detail"]
     assert too_big.status_code == 413
@@ -155,8 +117,8 @@ def test_origins_outside_the_allow_list_are_refused(tracked: tuple[Site, str]) -
     with Session(site.engine) as session, session.begin():
         save_tracking_settings(session, 1, TrackingSettings(allowed_origins=("https://acme.com",)))
 
-    refused = send(site, key, [page(_now_ms())], headers={"Origin": "https://evil.example"})
-    allowed = send(site, key, [page(_now_ms())], headers={"Origin": "https://acme.com"})
+    refused = send(site, key, [page(now_ms())], headers={"Origin": "https://evil.example"})
+    allowed = send(site, key, [page(now_ms())], headers={"Origin": "https://acme.com"})
 
     assert refused.status_code == 403 and "evil.example" in refused.json()["detail"]
     assert allowed.status_code == 202
@@ -166,8 +128,8 @@ def test_bots_and_automation_are_counted_and_dropped(tracked: tuple[Site, str]) 
     site, key = tracked
     headless = CHROME.replace("Chrome/", "HeadlessChrome/")
 
-    bot = send(site, key, [page(_now_ms())], headers={"User-Agent": "Googlebot/2.1"})
-    driven = send(site, key, [page(_now_ms())], headers={"User-Agent": headless})
+    bot = send(site, key, [page(now_ms())], headers={"User-Agent": "Googlebot/2.1"})
+    driven = send(site, key, [page(now_ms())], headers={"User-Agent": headless})
 
     assert bot.json() == {"accepted": 0, "dropped": "bot"}
     assert driven.json() == {"accepted": 0, "dropped": "automation"}
@@ -179,7 +141,7 @@ def test_bots_and_automation_are_counted_and_dropped(tracked: tuple[Site, str]) 
     with Session(site.engine) as session, session.begin():
         save_tracking_settings(session, 1, TrackingSettings(allow_automation=True))
     assert (
-        send(site, key, [page(_now_ms())], headers={"User-Agent": headless}).json()["accepted"] == 1
+        send(site, key, [page(now_ms())], headers={"User-Agent": headless}).json()["accepted"] == 1
     )
 
 
@@ -187,18 +149,18 @@ def test_privacy_signals_are_respected_when_the_workspace_asks(
     tracked: tuple[Site, str],
 ) -> None:
     site, key = tracked
-    assert send(site, key, [page(_now_ms())], headers={"Sec-GPC": "1"}).json()["accepted"] == 1
+    assert send(site, key, [page(now_ms())], headers={"Sec-GPC": "1"}).json()["accepted"] == 1
     with Session(site.engine) as session, session.begin():
         save_tracking_settings(session, 1, TrackingSettings(respect_privacy_signals=True))
 
-    response = send(site, key, [page(_now_ms())], anon="anon-2", headers={"DNT": "1"})
+    response = send(site, key, [page(now_ms())], anon="anon-2", headers={"DNT": "1"})
 
     assert response.json() == {"accepted": 0, "dropped": "privacy"}
 
 
 def test_two_devices_of_one_email_become_one_person(tracked: tuple[Site, str]) -> None:
     site, key = tracked
-    now = _now_ms()
+    now = now_ms()
     send(site, key, [page(now - 30 * MINUTE, "/blog")], anon="laptop", session="s-a")
     send(site, key, [page(now - 20 * MINUTE, "/")], anon="phone", session="s-b")
     send(site, key, [identify(now - 19 * MINUTE, "Jane@Acme.com")], anon="phone", session="s-b")
@@ -220,14 +182,14 @@ def test_two_devices_of_one_email_become_one_person(tracked: tuple[Site, str]) -
 def test_free_mail_names_no_company(tracked: tuple[Site, str]) -> None:
     site, key = tracked
 
-    send(site, key, [page(_now_ms()), identify(_now_ms(), "jane@gmail.com")])
+    send(site, key, [page(now_ms()), identify(now_ms(), "jane@gmail.com")])
 
     assert visitor(site)["company_domain"] is None
 
 
 def test_a_long_idle_gap_splits_a_client_session(tracked: tuple[Site, str]) -> None:
     site, key = tracked
-    now = _now_ms()
+    now = now_ms()
     send(site, key, [page(now - 40 * MINUTE, "/a"), page(now - 39 * MINUTE, "/b")])
     send(site, key, [page(now - 20 * MINUTE, "/c")])
     assert visitor(site)["sessions"] == 2
@@ -242,7 +204,7 @@ def test_a_long_idle_gap_splits_a_client_session(tracked: tuple[Site, str]) -> N
 
 def test_incremental_aggregates_agree_with_a_recompute(tracked: tuple[Site, str]) -> None:
     site, key = tracked
-    now = _now_ms()
+    now = now_ms()
     batches = [
         [page(now - 50 * MINUTE, "/x", "?utm_medium=email"), active(now - 49 * MINUTE, 30)],
         [page(now - 10 * MINUTE, "/y", "?utm_medium=cpc")],
@@ -263,13 +225,13 @@ def test_activity_before_connecting_salesforce_is_never_marked(
     tracked: tuple[Site, str],
 ) -> None:
     site, key = tracked
-    send(site, key, [page(_now_ms()), identify(_now_ms(), "jane@acme.com")])
+    send(site, key, [page(now_ms()), identify(now_ms(), "jane@acme.com")])
     with Session(site.engine) as session:
         assert session.execute(select(outbox)).all() == []
 
     site.connect()
-    send(site, key, [active(_now_ms(), 12)])
-    send(site, key, [active(_now_ms() + 1, 7)])
+    send(site, key, [active(now_ms(), 12)])
+    send(site, key, [active(now_ms() + 1, 7)])
 
     with Session(site.engine) as session:
         marks = {(r.kind, r.key): r for r in session.execute(select(outbox))}
@@ -299,7 +261,7 @@ def _api_key(site: Site) -> str:
 def test_servers_identify_visitors_with_an_api_key(tracked: tuple[Site, str]) -> None:
     site, key = tracked
     secret = _api_key(site)
-    send(site, key, [page(_now_ms(), "/demo")], anon="browser-1")
+    send(site, key, [page(now_ms(), "/demo")], anon="browser-1")
     auth = {"Authorization": f"Bearer {secret}"}
 
     joined = site.hearth.post(
@@ -367,8 +329,8 @@ def test_an_anonymous_visitor_is_placed_by_ip_and_the_ip_stored_truncated(
         "site": key,
         "anon": "anon-ip",
         "session": "s-ip",
-        "sent_at": _now_ms(),
-        "events": [page(_now_ms())],
+        "sent_at": now_ms(),
+        "events": [page(now_ms())],
     }
     batch = parse_batch(json.dumps(body).encode(), received_at=datetime.now(UTC))
 

@@ -18,7 +18,7 @@ from hearth.storage.models import (
     utc_now,
 )
 
-from .conftest import HEARTH_URL, ORG_URL, SECRET_KEY, Site, add_user, form_value
+from .conftest import HEARTH_URL, ORG_URL, SECRET_KEY, Site, add_user
 
 
 def _app(site: Site) -> ConnectedApp:
@@ -85,13 +85,8 @@ async def test_the_stored_tokens_open_a_working_client(admin: Site) -> None:
 
 
 def test_a_state_is_single_use(admin: Site) -> None:
-    page = admin.hearth.get("/settings/salesforce")
-    start = admin.hearth.post(
-        "/settings/salesforce/connect",
-        data={"csrf_token": form_value(page, "csrf_token")},
-        follow_redirects=False,
-    )
-    callback = admin.approve_in_salesforce(start.headers["location"])
+    authorize = admin.get_started()
+    callback = admin.approve_in_salesforce(authorize)
     assert admin.hearth.get(callback).status_code == 200
 
     replay = admin.hearth.get(callback)
@@ -101,13 +96,8 @@ def test_a_state_is_single_use(admin: Site) -> None:
 
 
 def test_a_callback_in_another_browser_session_is_refused(admin: Site) -> None:
-    page = admin.hearth.get("/settings/salesforce")
-    start = admin.hearth.post(
-        "/settings/salesforce/connect",
-        data={"csrf_token": form_value(page, "csrf_token")},
-        follow_redirects=False,
-    )
-    callback = admin.approve_in_salesforce(start.headers["location"])
+    authorize = admin.get_started()
+    callback = admin.approve_in_salesforce(authorize)
     # The same admin, signed in again in another browser, receives the callback there.
     admin.hearth.cookies.clear()
     admin.sign_in("ada@example.com")
@@ -120,33 +110,21 @@ def test_a_callback_in_another_browser_session_is_refused(admin: Site) -> None:
 
 
 def test_a_stale_state_is_refused(admin: Site) -> None:
-    page = admin.hearth.get("/settings/salesforce")
-    start = admin.hearth.post(
-        "/settings/salesforce/connect",
-        data={"csrf_token": form_value(page, "csrf_token")},
-        follow_redirects=False,
-    )
+    authorize = admin.get_started()
     with Session(admin.engine) as session, session.begin():
         attempt = session.scalars(select(SalesforceAuthorization)).one()
         attempt.created_at = utc_now() - timedelta(minutes=11)
 
-    response = admin.hearth.get(admin.approve_in_salesforce(start.headers["location"]))
+    response = admin.hearth.get(admin.approve_in_salesforce(authorize))
 
     assert response.status_code == 400
     assert "took too long" in response.text
 
 
 def test_denying_access_in_salesforce_is_reported(admin: Site) -> None:
-    page = admin.hearth.get("/settings/salesforce")
-    start = admin.hearth.post(
-        "/settings/salesforce/connect",
-        data={"csrf_token": form_value(page, "csrf_token")},
-        follow_redirects=False,
-    )
+    authorize = admin.get_started()
 
-    response = admin.hearth.get(
-        admin.approve_in_salesforce(start.headers["location"], decision="deny")
-    )
+    response = admin.hearth.get(admin.approve_in_salesforce(authorize, decision="deny"))
 
     assert response.status_code == 403
     assert "did not grant access" in response.text

@@ -4,9 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearth.storage.models import SiteKey
+from tests.hearth.wire import active, identify, now_ms, page
 
 from .conftest import Site, add_user
-from .test_collect import _now_ms, active, identify, page, send
+from .test_collect import send
 
 ACTIVE_WEEK: dict[str, Any] = {
     "all": [
@@ -29,7 +30,7 @@ def test_segments_are_created_listed_and_evaluated_for_visitors_and_companies(
 ) -> None:
     key = _signed_in(site)
     headers = {"X-CSRF-Token": site.csrf()}
-    now = _now_ms()
+    now = now_ms()
     send(site, key, [page(now - 60_000), page(now - 30_000, "/pricing"), active(now, 20)])
     send(site, key, [identify(now, "jane@acme.com")])
     send(site, key, [page(now)], anon="anon-2", session="s-2")

@@ -3,9 +3,10 @@ from sqlalchemy.orm import Session
 
 from hearth.collect.settings import load_tracking_settings
 from hearth.storage.models import SiteKey
+from tests.hearth.wire import now_ms, page
 
 from .conftest import Site, add_user, form_value
-from .test_collect import _now_ms, page, send
+from .test_collect import send
 
 
 def test_settings_show_the_snippet_with_the_site_key(site: Site) -> None:
@@ -70,7 +71,7 @@ def test_visitors_appear_on_the_visitors_page(site: Site) -> None:
     site.hearth.get("/settings/tracking")  # makes the site key
     with Session(site.engine) as session:
         key = session.scalars(select(SiteKey.public_key)).one()
-    send(site, key, [page(_now_ms(), "/pricing", "?utm_source=newsletter")])
+    send(site, key, [page(now_ms(), "/pricing", "?utm_source=newsletter")])
 
     response = site.hearth.get("/visitors")
 
