@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import hearth_sync, localforce_org
+from bench import collect, hearth_sync, localforce_org
 
-BENCHMARKS = {"localforce_org": localforce_org.run, "hearth_sync": hearth_sync.run}
+BENCHMARKS = {
+    "localforce_org": localforce_org.run,
+    "hearth_sync": hearth_sync.run,
+    "collect": collect.run,
+}
 
 
 def main(argv: list[str]) -> int:
