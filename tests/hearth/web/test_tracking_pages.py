@@ -49,6 +49,8 @@ def test_admins_save_settings_and_bad_ones_are_explained(site: Site) -> None:
     assert settings.allowed_origins == ("https://www.acme.com", "https://acme.com")
     assert settings.respect_privacy_signals and settings.retention_days == 30
     assert bad.status_code == 400 and "is not an origin" in bad.text
+    # The tag to install now asks the snippet to respect the signals too.
+    assert 'data-respect-privacy="true"' in site.hearth.get("/settings/tracking").text
 
 
 def test_a_new_api_key_is_shown_once(site: Site) -> None:
