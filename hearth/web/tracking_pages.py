@@ -5,12 +5,13 @@ Visitors refresh themselves every few seconds, so a person browsing the demo sit
 themselves appear. Settings are for workspace admins; forms carry the session's CSRF token.
 """
 
+from datetime import timedelta
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hearth.collect.settings import (
@@ -18,7 +19,7 @@ from hearth.collect.settings import (
     load_tracking_settings,
     save_tracking_settings,
 )
-from hearth.collect.tables import visitors
+from hearth.collect.tables import collect_counts, visitors
 from hearth.errors import InvalidInputError
 from hearth.storage.models import ApiKey, SiteKey, Workspace
 from hearth.web.context import WebContext
@@ -56,7 +57,7 @@ def tracking_pages_router(ctx: WebContext) -> APIRouter:
     async def render_settings(
         request: Request, user: SignedIn, *, new_secret: str | None = None
     ) -> Response:
-        def read() -> tuple[str, TrackingSettings, list[ApiKey]]:
+        def read() -> tuple[str, TrackingSettings, list[ApiKey], dict[str, int]]:
             with Session(ctx.engine) as session, session.begin():
                 key = session.scalars(
                     select(SiteKey.public_key)
@@ -76,9 +77,21 @@ def tracking_pages_router(ctx: WebContext) -> APIRouter:
                 )
                 for api_key in keys:
                     session.expunge(api_key)
-                return key, load_tracking_settings(session, user.workspace_id), keys
+                since = ctx.clock().date() - timedelta(days=6)
+                counts = {
+                    kind: int(total)
+                    for kind, total in session.execute(
+                        select(collect_counts.c.kind, func.sum(collect_counts.c.count))
+                        .where(
+                            collect_counts.c.workspace_id == user.workspace_id,
+                            collect_counts.c.day >= since,
+                        )
+                        .group_by(collect_counts.c.kind)
+                    )
+                }
+                return key, load_tracking_settings(session, user.workspace_id), keys, counts
 
-        site_key, settings, api_keys = await anyio.to_thread.run_sync(read)
+        site_key, settings, api_keys, counts = await anyio.to_thread.run_sync(read)
         return ctx.render(
             request,
             "settings_tracking.html",
@@ -88,6 +101,7 @@ def tracking_pages_router(ctx: WebContext) -> APIRouter:
                 "base_url": ctx.settings.base_url,
                 "settings": settings,
                 "api_keys": api_keys,
+                "counts": counts,
                 "new_secret": new_secret,
                 "saved": request.query_params.get("saved") == "1",
             },

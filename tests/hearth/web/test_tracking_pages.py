@@ -79,3 +79,6 @@ def test_visitors_appear_on_the_visitors_page(site: Site) -> None:
 
     assert 'http-equiv="refresh"' in response.text
     assert "/pricing" in response.text and "newsletter" in response.text
+    send(site, key, [page(now_ms())], headers={"User-Agent": "Googlebot/2.1"})
+    counts = site.hearth.get("/settings/tracking").text
+    assert "<td>1</td><td>0</td><td>0</td><td>1</td>" in counts
