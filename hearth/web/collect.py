@@ -35,15 +35,17 @@ from sqlalchemy.orm import Session
 
 from hearth.collect.bots import Traffic, classify
 from hearth.collect.ingest import ingest
+from hearth.collect.privacy import erase_visitor
 from hearth.collect.rate_limit import RateLimiter
 from hearth.collect.settings import load_tracking_settings
 from hearth.collect.tables import collect_counts, visitor_aliases, visitors
 from hearth.connections import get_connection
+from hearth.errors import NotFoundError
 from hearth.identity.ip_resolvers import CompanyResolver
 from hearth.storage.models import ConnectionStatus, SiteKey
 from hearth.tracking.events import DEFAULT_LIMITS, BatchRejected, ParsedBatch, parse_batch
 from hearth.web.context import WebContext
-from hearth.web.sessions import SignedIn
+from hearth.web.sessions import CSRF_HEADER, SignedIn, check_csrf, check_origin
 from hearth.workspaces import authenticate_api_key
 
 __all__ = ["VisitorView", "collect_router"]
@@ -337,5 +339,26 @@ def collect_router(
                 ]
 
         return await anyio.to_thread.run_sync(read)
+
+    @router.delete("/api/v1/visitors/{visitor_id}", status_code=204, tags=["visitors"])
+    async def erase(
+        request: Request,
+        visitor_id: int,
+        user: Annotated[SignedIn, Depends(ctx.current_admin)],
+        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+    ) -> None:
+        """Erase a visitor (GDPR): their events, visits, aliases and personal data; their
+        company's totals are recomputed without them."""
+        check_origin(request, ctx.settings.base_url)
+        check_csrf(user.csrf_token, csrf)
+
+        def forget() -> None:
+            try:
+                with Session(ctx.engine) as session, session.begin():
+                    erase_visitor(session, user.workspace_id, visitor_id, now=ctx.clock())
+            except NotFoundError as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+        await anyio.to_thread.run_sync(forget)
 
     return router

@@ -346,3 +346,17 @@ def test_an_anonymous_visitor_is_placed_by_ip_and_the_ip_stored_truncated(
 def test_resolver_configuration_errors_name_the_entry() -> None:
     with pytest.raises(ConfigError, match="'ftp:/x' is not maxmind:<path> or csv:<path>"):
         resolvers_from_config("ftp:/x")
+
+
+def test_an_admin_erases_a_visitor_through_the_api(tracked: tuple[Site, str]) -> None:
+    site, key = tracked
+    send(site, key, [page(now_ms()), identify(now_ms(), "jane@acme.com")])
+    visitor_id = visitor(site)["id"]
+    headers = {"X-CSRF-Token": site.csrf()}
+
+    erased = site.hearth.delete(f"/api/v1/visitors/{visitor_id}", headers=headers)
+    again = site.hearth.delete(f"/api/v1/visitors/{visitor_id}", headers=headers)
+
+    assert erased.status_code == 204
+    assert again.status_code == 404
+    assert site.hearth.get("/api/v1/visitors").json() == []
