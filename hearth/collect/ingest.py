@@ -25,7 +25,7 @@
    `outbox` rows get a new version: activity from before connecting is never marked for sync.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,7 +52,9 @@ from hearth.tracking.aggregates import (
     UtmFirstSeen,
     VisitorAggregate,
     combine,
+    merge_first_sights,
     recompute,
+    utm_first_sights,
 )
 from hearth.tracking.dirty import company_changes, visitor_changes
 from hearth.tracking.events import (
@@ -429,12 +431,9 @@ def _utm_maps(
 def _merged_utm(
     *maps: Mapping[UtmField, Mapping[str, datetime]],
 ) -> dict[UtmField, dict[str, datetime]]:
-    merged: dict[UtmField, dict[str, datetime]] = {name: {} for name in UTM_FIELDS}
+    merged: dict[UtmField, dict[str, datetime]] = {}
     for each in maps:
-        for name, values in each.items():
-            for value, at in values.items():
-                if value not in merged[name] or at < merged[name][value]:
-                    merged[name][value] = at
+        merge_first_sights(merged, each)
     return merged
 
 
@@ -444,19 +443,6 @@ def _utm_json(maps: Mapping[UtmField, Mapping[str, datetime]]) -> dict[str, dict
         for name, values in maps.items()
         if values
     }
-
-
-def _utm_of(events: Iterable[Event]) -> dict[UtmField, dict[str, datetime]]:
-    found: dict[UtmField, dict[str, datetime]] = {name: {} for name in UTM_FIELDS}
-    for event in events:
-        if isinstance(event, PageView):
-            for name in UTM_FIELDS:
-                value = getattr(event.utm, name)
-                if value is not None and (
-                    value not in found[name] or event.at < found[name][value]
-                ):
-                    found[name][value] = event.at
-    return found
 
 
 def load_aggregate(session: Session, visitor_id: int) -> VisitorAggregate:
@@ -537,7 +523,10 @@ def _refresh(
     old = aggregate_of(row)
     for client_session_id in sorted(touched):
         rebuild_client_session(session, visitor_id, client_session_id)
-    utm = _merged_utm(_utm_maps(row.utm_first_seen), _utm_of(stored))
+    utm = _merged_utm(
+        _utm_maps(row.utm_first_seen),
+        utm_first_sights(e for e in stored if isinstance(e, PageView | Activity)),
+    )
     new = _aggregate_from_visits(_visits(session, visitor_id), utm)
     session.execute(
         update(visitors).where(visitors.c.id == visitor_id).values(**aggregate_columns(new))

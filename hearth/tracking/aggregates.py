@@ -86,8 +86,10 @@ __all__ = [
     "VisitorState",
     "apply",
     "combine",
+    "merge_first_sights",
     "recompute",
     "seal",
+    "utm_first_sights",
 ]
 
 UtmField: TypeAlias = Literal["campaign", "content", "medium", "source"]
@@ -175,7 +177,7 @@ def recompute(events: Iterable[Event]) -> VisitorAggregate:
         sessions=len(sessions),
         page_views=sum(session.page_views for session in sessions),
         active_seconds=sum(session.active_seconds for session in sessions),
-        utm=_utm_maps(page_events),
+        utm=utm_first_sights(page_events),
     )
 
 
@@ -209,7 +211,7 @@ class _Part:
             events=tuple(events),
             ids=frozenset(event.event_id for event in events),
             session=session,
-            utm=_utm_maps(events),
+            utm=utm_first_sights(events),
         )
 
     def extended(self, event: PageEvent) -> "_Part":
@@ -229,7 +231,7 @@ class _Part:
         utm = self.utm
         if is_view:
             copied: _UtmMaps = {name: dict(values) for name, values in utm.items()}
-            _merge_utm(copied, _utm_maps([event]))
+            merge_first_sights(copied, utm_first_sights([event]))
             utm = copied
         return _Part(
             events=(*self.events, event), ids=self.ids | {event.event_id}, session=session, utm=utm
@@ -268,9 +270,9 @@ class _ClientSession:
         )
         utm: _UtmMaps = {}
         if sealed is not None:
-            _merge_utm(utm, sealed.utm)
+            merge_first_sights(utm, sealed.utm)
         for part in parts:
-            _merge_utm(utm, part.utm)
+            merge_first_sights(utm, part.utm)
         return cls(
             client_session_id=client_session_id,
             parts=parts,
@@ -623,7 +625,7 @@ def _aggregate(
     )
 
 
-def _utm_maps(events: Iterable[PageEvent]) -> _UtmMaps:
+def utm_first_sights(events: Iterable[PageEvent]) -> _UtmMaps:
     """``{field: {value: earliest time}}`` over the page views of `events`."""
     maps: _UtmMaps = {}
     for event in events:
@@ -640,7 +642,8 @@ def _utm_maps(events: Iterable[PageEvent]) -> _UtmMaps:
     return maps
 
 
-def _merge_utm(into: _UtmMaps, other: Mapping[UtmField, Mapping[str, datetime]]) -> None:
+def merge_first_sights(into: _UtmMaps, other: Mapping[UtmField, Mapping[str, datetime]]) -> None:
+    """Fold `other`'s first sights into `into`, keeping each value's earliest time."""
     for name, values in other.items():
         merged = into.setdefault(name, {})
         for value, first in values.items():
