@@ -45,7 +45,7 @@ from hearth.identity.ip_resolvers import CompanyResolver
 from hearth.storage.models import ConnectionStatus, SiteKey
 from hearth.tracking.events import DEFAULT_LIMITS, BatchRejected, ParsedBatch, parse_batch
 from hearth.web.context import WebContext
-from hearth.web.sessions import CSRF_HEADER, SignedIn, check_csrf, check_origin
+from hearth.web.sessions import SignedIn
 from hearth.workspaces import authenticate_api_key
 
 __all__ = ["VisitorView", "collect_router"]
@@ -342,15 +342,11 @@ def collect_router(
 
     @router.delete("/api/v1/visitors/{visitor_id}", status_code=204, tags=["visitors"])
     async def erase(
-        request: Request,
         visitor_id: int,
-        user: Annotated[SignedIn, Depends(ctx.current_admin)],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> None:
         """Erase a visitor (GDPR): their events, visits, aliases and personal data; their
         company's totals are recomputed without them."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
 
         def forget() -> None:
             try:

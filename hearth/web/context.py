@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 import httpx
-from fastapi import Request
+from fastapi import Header, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from hearth.connections import ConnectedApp
 from hearth.crypto import SecretBox
 from hearth.settings import Settings
-from hearth.web.sessions import SESSION_COOKIE, SignedIn, SignInRequired, load_session
+from hearth.web.sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SignedIn,
+    SignInRequired,
+    check_csrf,
+    check_origin,
+    load_session,
+)
 
 __all__ = ["WebContext"]
 
@@ -70,6 +78,18 @@ class WebContext:
         user = await self.current_user(request)
         if not user.is_admin:
             raise SignInRequired(forbidden=True)
+        return user
+
+    async def api_admin(
+        self,
+        request: Request,
+        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+    ) -> SignedIn:
+        """Dependency of the JSON API's state-changing calls: a workspace admin, from this
+        site (Origin), proving it with the session's CSRF token in `X-CSRF-Token`."""
+        user = await self.current_admin(request)
+        check_origin(request, self.settings.base_url)
+        check_csrf(user.csrf_token, csrf)
         return user
 
     def render(

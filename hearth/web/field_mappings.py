@@ -10,7 +10,7 @@ drift disabled.
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from hearth.sync import (
 )
 from hearth.sync.fields import CREATABLE_OBJECTS, MAPPABLE_OBJECTS
 from hearth.web.context import WebContext
-from hearth.web.sessions import CSRF_FIELD, CSRF_HEADER, SignedIn, check_csrf, check_origin
+from hearth.web.sessions import CSRF_FIELD, SignedIn, check_csrf, check_origin
 
 __all__ = ["FieldChoices", "field_mappings_router"]
 
@@ -179,30 +179,22 @@ def field_mappings_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/api/v1/salesforce/fields/{sobject}", tags=["salesforce"], status_code=201)
     async def add_field(
-        request: Request,
         sobject: str,
         body: NewMapping,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> FieldMapping:
         """Read a custom field into Hearth; re-syncs the object so every record has it."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
         return await add(user, checked(sobject), body.field, body.default)
 
     @router.delete(
         "/api/v1/salesforce/fields/{sobject}/{field}", tags=["salesforce"], status_code=204
     )
     async def delete_field(
-        request: Request,
         sobject: str,
         field: str,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> None:
         """Stop reading a custom field."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
         await anyio.to_thread.run_sync(remove, user, checked(sobject), field)
 
     return router

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, computed_field
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from hearth.storage.models import User, Workspace
 from hearth.sync import Phase, list_mappings, load_states
 from hearth.sync.objects import SYNCED_OBJECTS
 from hearth.web.context import WebContext
-from hearth.web.sessions import CSRF_FIELD, CSRF_HEADER, SignedIn, check_csrf, check_origin
+from hearth.web.sessions import CSRF_FIELD, SignedIn, check_csrf, check_origin
 
 __all__ = ["ConnectionState", "salesforce_router"]
 
@@ -305,24 +305,16 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
         responses={403: {"description": "Free plan, or not an admin"}},
     )
     async def start_connection(
-        request: Request,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> AuthorizationStarted:
         """Start connecting: the URL to open in the admin's browser (OAuth with PKCE)."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
         return AuthorizationStarted(authorize_url=await anyio.to_thread.run_sync(begin, user))
 
     @router.delete("/api/v1/salesforce/connection", tags=["salesforce"])
     async def delete_connection(
-        request: Request,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> Disconnected:
         """Disconnect: revoke the token at Salesforce and stop all work for the org."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
         async with ctx.http() as http:
             warning = await disconnect(ctx.engine, user.workspace_id, box=ctx.token_box, http=http)
         return Disconnected(warning=warning)

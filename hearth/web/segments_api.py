@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from hearth.segment_store import (
 from hearth.segments import explain, to_json
 from hearth.segments.evaluation import FactValue
 from hearth.web.context import WebContext
-from hearth.web.sessions import CSRF_HEADER, SignedIn, check_csrf, check_origin
+from hearth.web.sessions import SignedIn
 
 __all__ = ["segments_router"]
 
@@ -54,7 +54,6 @@ def _out(segment: StoredSegment) -> SegmentOut:
 def segments_router(ctx: WebContext) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["segments"])
     current_user = Depends(ctx.current_user)
-    current_admin = Depends(ctx.current_admin)
 
     def memberships(user: SignedIn, facts_of: Any, key: Any) -> list[Membership]:
         with Session(ctx.engine) as session:
@@ -102,14 +101,10 @@ def segments_router(ctx: WebContext) -> APIRouter:
 
     @router.post("/segments", status_code=201, responses={422: {"description": "Bad rule"}})
     async def create(
-        request: Request,
         body: SegmentIn,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> SegmentOut:
         """Create a segment; a bad rule is refused with the path of the node at fault."""
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
 
         def save() -> SegmentOut:
             try:
@@ -134,13 +129,9 @@ def segments_router(ctx: WebContext) -> APIRouter:
 
     @router.delete("/segments/{segment_id}", status_code=204)
     async def remove(
-        request: Request,
         segment_id: int,
-        user: Annotated[SignedIn, current_admin],
-        csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+        user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> None:
-        check_origin(request, ctx.settings.base_url)
-        check_csrf(user.csrf_token, csrf)
 
         def drop() -> None:
             try:
