@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from hearth._version import __version__
 from hearth.collect.privacy import prune_daily
+from hearth.collect.sites import SiteCache
 from hearth.connections import ConnectedApp, token_box
 from hearth.errors import ConfigError
 from hearth.identity.ip_resolvers import resolvers_from_config
@@ -127,6 +129,7 @@ def create_app(
         token_box=box,
         salesforce_app=salesforce_app,
         clock=clock,
+        sites=SiteCache(ttl=settings.collect_cache_seconds, clock=time.monotonic),
         salesforce_transport=salesforce_transport,
         wake_worker=worker.wake if worker is not None else lambda _workspace_id: None,
     )

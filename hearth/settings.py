@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     sync_worker: bool = True
     sync_interval_seconds: int = Field(default=300, ge=30, le=86_400)
+    collect_cache_seconds: float = Field(default=10.0, ge=0, le=3600)
     ip_resolvers: str | None = None
     ip_resolver_cache_size: int = Field(default=65_536, ge=0, le=10_000_000)
     opportunity_active_date_field: str = Field(

@@ -37,12 +37,10 @@ from hearth.collect.bots import Traffic, classify
 from hearth.collect.ingest import ingest
 from hearth.collect.privacy import erase_visitor
 from hearth.collect.rate_limit import RateLimiter
-from hearth.collect.settings import load_tracking_settings
+from hearth.collect.sites import sync_since
 from hearth.collect.tables import collect_counts, visitor_aliases, visitors
-from hearth.connections import get_connection
 from hearth.errors import NotFoundError
 from hearth.identity.ip_resolvers import CompanyResolver
-from hearth.storage.models import ConnectionStatus, SiteKey
 from hearth.tracking.events import DEFAULT_LIMITS, BatchRejected, ParsedBatch, parse_batch
 from hearth.web.context import WebContext
 from hearth.web.sessions import SignedIn
@@ -101,14 +99,6 @@ def _ordered(first_seen: dict[str, str] | None) -> list[str]:
     return [v for v, _ in sorted((first_seen or {}).items(), key=lambda item: (item[1], item[0]))]
 
 
-def _sync_since(session: Session, workspace_id: int) -> datetime | None:
-    """When the workspace connected Salesforce: activity from before it is never synced."""
-    connection = get_connection(session, workspace_id)
-    if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-        return None
-    return connection.connected_at
-
-
 def collect_router(
     ctx: WebContext,
     *,
@@ -117,6 +107,7 @@ def collect_router(
 ) -> APIRouter:
     router = APIRouter()
     limiter = limiter or RateLimiter()
+    sites = ctx.sites
 
     def count(session: Session, workspace_id: int, kinds: Counter[str]) -> None:
         day = ctx.clock().date()
@@ -136,13 +127,10 @@ def collect_router(
 
     def accept(request: Request, batch: ParsedBatch) -> dict[str, Any]:
         with Session(ctx.engine) as session, session.begin():
-            site = session.scalars(
-                select(SiteKey).where(SiteKey.public_key == batch.site_key)
-            ).one_or_none()
-            if site is None or site.revoked_at is not None:
+            site = sites.get(session, batch.site_key)
+            if site is None:
                 raise HTTPException(403, "unknown or revoked site key")
-            workspace_id = site.workspace_id
-            settings = load_tracking_settings(session, workspace_id)
+            workspace_id, settings = site.workspace_id, site.settings
             origin = request.headers.get("origin")
             if settings.allowed_origins and origin not in settings.allowed_origins:
                 raise HTTPException(403, f"pages of {origin or 'no origin'} may not send here")
@@ -166,7 +154,7 @@ def collect_router(
                 ip=request.client.host if request.client else None,
                 resolver=resolver,
                 keep_full_ip=settings.keep_full_ips,
-                sync_since=_sync_since(session, workspace_id),
+                sync_since=site.sync_since,
             )
             count(
                 session,
@@ -271,7 +259,7 @@ def collect_router(
                         401, "a valid API key is required", {"WWW-Authenticate": "Bearer"}
                     )
                 result = ingest(
-                    session, workspace_id, batch, sync_since=_sync_since(session, workspace_id)
+                    session, workspace_id, batch, sync_since=sync_since(session, workspace_id)
                 )
             return Identified(visitor_id=result.visitor_id, stored=result.stored == 1)
 

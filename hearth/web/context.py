@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from hearth.collect.sites import SiteCache
 from hearth.connections import ConnectedApp
 from hearth.crypto import SecretBox
 from hearth.settings import Settings
@@ -43,6 +44,8 @@ class WebContext:
     token_box: SecretBox
     salesforce_app: ConnectedApp | None
     clock: Callable[[], datetime]
+    # What site keys stand for, cached for the collect endpoint; cleared by changes made here.
+    sites: SiteCache
     # Where Salesforce requests go: None for the network; tests pass localforce's ASGI app.
     salesforce_transport: httpx.AsyncBaseTransport | None = None
     # Starts a round of Salesforce work now (after connecting, or adding a mapped field).

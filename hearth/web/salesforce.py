@@ -188,6 +188,13 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
                     403, f"{exc}. Upgrade to Starter or Business to connect Salesforce."
                 ) from exc
 
+    async def end(user: SignedIn) -> str | None:
+        """Disconnect (revoking the token); a warning when the org did not confirm it."""
+        async with ctx.http() as http:
+            warning = await disconnect(ctx.engine, user.workspace_id, box=ctx.token_box, http=http)
+        ctx.sites.clear()  # activity from now on is not for Salesforce
+        return warning
+
     # -- pages ------------------------------------------------------------------------------
 
     @router.get(_PAGE, include_in_schema=False)
@@ -273,6 +280,7 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
             await anyio.to_thread.run_sync(save)
         except HearthError as exc:
             return failed(f"Connecting Salesforce failed: {exc}.", 409)
+        ctx.sites.clear()  # activity from now on is for Salesforce
         ctx.wake_worker(user.workspace_id)
         return RedirectResponse(_PAGE + "?notice=connected", status_code=303)
 
@@ -284,8 +292,7 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
     ) -> Response:
         check_origin(request, ctx.settings.base_url)
         check_csrf(user.csrf_token, csrf_token)
-        async with ctx.http() as http:
-            warning = await disconnect(ctx.engine, user.workspace_id, box=ctx.token_box, http=http)
+        warning = await end(user)
         return RedirectResponse(
             _PAGE + ("?notice=disconnect-unconfirmed" if warning else "?notice=disconnected"),
             status_code=303,
@@ -315,8 +322,6 @@ def salesforce_router(ctx: WebContext) -> APIRouter:
         user: Annotated[SignedIn, Depends(ctx.api_admin)],
     ) -> Disconnected:
         """Disconnect: revoke the token at Salesforce and stop all work for the org."""
-        async with ctx.http() as http:
-            warning = await disconnect(ctx.engine, user.workspace_id, box=ctx.token_box, http=http)
-        return Disconnected(warning=warning)
+        return Disconnected(warning=await end(user))
 
     return router

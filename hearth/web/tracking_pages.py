@@ -68,6 +68,7 @@ def tracking_pages_router(ctx: WebContext) -> APIRouter:
                     workspace = session.get(Workspace, user.workspace_id)
                     assert workspace is not None
                     key = create_site_key(session, workspace).public_key
+                    ctx.sites.clear()  # a miss for the new key may be cached
                 keys = list(
                     session.scalars(
                         select(ApiKey)
@@ -140,6 +141,7 @@ def tracking_pages_router(ctx: WebContext) -> APIRouter:
                 save_tracking_settings(session, user.workspace_id, settings)
 
         await anyio.to_thread.run_sync(save)
+        ctx.sites.clear()
         return RedirectResponse(_SETTINGS + "?saved=1", status_code=303)
 
     @router.post(_SETTINGS + "/api-keys")

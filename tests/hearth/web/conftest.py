@@ -131,6 +131,8 @@ def site(engine: Engine, database_url: str, org: Org) -> Iterator[Site]:
         secret_key=SECRET_KEY,
         # Rounds of Salesforce work run when a test calls them (tests/hearth/web/test_worker.py).
         sync_worker=False,
+        # Tests change settings in the database and expect the next batch to see them.
+        collect_cache_seconds=0,
         salesforce_login_url=ORG_URL,
         salesforce_client_id=creds.app.client_id,
         salesforce_client_secret=creds.app.client_secret,
