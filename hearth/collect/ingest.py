@@ -231,7 +231,10 @@ def _store(session: Session, workspace_id: int, visitor_id: int, batch: ParsedBa
     """Insert the batch's events; returns those that were new (not seen before)."""
     if not batch.events:
         return []
-    rows = [_event_row(workspace_id, visitor_id, batch.received_at, e) for e in batch.events]
+    # One copy of an event id per batch, the first (the parser already refuses the others;
+    # a batch built elsewhere must not count a copy that was not the one stored).
+    events = list({e.event_id: e for e in reversed(batch.events)}.values())[::-1]
+    rows = [_event_row(workspace_id, visitor_id, batch.received_at, e) for e in events]
     # One statement with the rows as parameters (not a VALUES list built per batch), so its
     # compiled form is cached and reused by every batch.
     statement = (
@@ -240,7 +243,7 @@ def _store(session: Session, workspace_id: int, visitor_id: int, batch: ParsedBa
         .returning(tracked_events.c.event_id, sort_by_parameter_order=True)
     )
     new_ids = set(session.execute(statement, rows).scalars())
-    return [e for e in batch.events if e.event_id in new_ids]
+    return [e for e in events if e.event_id in new_ids]
 
 
 # -- identify -------------------------------------------------------------------------------

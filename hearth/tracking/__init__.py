@@ -1,24 +1,19 @@
 """Website tracking, the pure core: the collect wire format, sessions, aggregates, dirty fields.
 
 No I/O: bytes in, typed events out (`parse_batch`); events in, sessions and aggregates out
-(`sessionize`, `recompute`, `apply`, `combine`); two aggregates in, the Salesforce fields that
+(`sessionize`, `recompute`, `combine`); two aggregates in, the Salesforce fields that
 changed out (`visitor_changes`, `company_changes`). Storage, the collect endpoint and the snippet
 are built on top. The definitions are in ``docs/tracking.md``.
 """
 
 from hearth.tracking.aggregates import (
-    EMPTY_STATE,
     UTM_FIELDS,
     CompanyAggregate,
-    SealedError,
     UtmField,
     UtmFirstSeen,
     VisitorAggregate,
-    VisitorState,
-    apply,
     combine,
     recompute,
-    seal,
 )
 from hearth.tracking.dirty import (
     COMPANY_FIELDS,
@@ -57,7 +52,6 @@ from hearth.tracking.sessions import (
 __all__ = [
     "COMPANY_FIELDS",
     "DEFAULT_LIMITS",
-    "EMPTY_STATE",
     "IDLE_TIMEOUT",
     "UTM_FIELDS",
     "VISITOR_FIELDS",
@@ -75,22 +69,18 @@ __all__ = [
     "ParsedBatch",
     "RejectReason",
     "Rejected",
-    "SealedError",
     "Session",
     "SessionKey",
     "UtmField",
     "UtmFirstSeen",
     "UtmValues",
     "VisitorAggregate",
-    "VisitorState",
-    "apply",
     "combine",
     "company_changes",
     "dedupe",
     "page_path",
     "parse_batch",
     "recompute",
-    "seal",
     "sessionize",
     "utm_values",
     "visitor_changes",

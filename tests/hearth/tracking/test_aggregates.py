@@ -1,45 +1,30 @@
-"""Visitor and company aggregates: each definition, from scratch and incrementally."""
+"""Visitor and company aggregates: each definition, whatever the order of the events."""
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hearth.errors import InvalidInputError
 from hearth.tracking import (
-    EMPTY_STATE,
     CompanyAggregate,
     Event,
-    SealedError,
     UtmFirstSeen,
     VisitorAggregate,
-    VisitorState,
-    apply,
     combine,
     recompute,
-    seal,
 )
 from tests.hearth.tracking.builders import active, at, identify, page
 
 
-def fold(events: Iterable[Event]) -> tuple[VisitorState, VisitorAggregate]:
-    state, aggregate = EMPTY_STATE, EMPTY_STATE.aggregate
-    for event in events:
-        state, aggregate = apply(state, event)
-    return state, aggregate
-
-
 def both(events: list[Event]) -> VisitorAggregate:
-    """The aggregate, after checking that the two ways to it agree in both orders."""
+    """The aggregate, after checking that it is the same with the events in reverse order."""
     expected = recompute(events)
-    assert fold(events)[1] == expected
-    assert fold(reversed(events))[1] == expected
+    assert recompute(reversed(events)) == expected
     return expected
 
 
 def test_no_events() -> None:
     assert recompute([]) == VisitorAggregate()
-    assert EMPTY_STATE.aggregate == VisitorAggregate()
     assert both([identify("i1", at(0))]) == VisitorAggregate()
 
 
@@ -122,14 +107,13 @@ def test_a_resent_copy_with_an_earlier_time_replaces_the_first_copy() -> None:
 
 def test_a_late_event_fills_a_gap_and_merges_sessions() -> None:
     events: list[Event] = [page("p1", at(0), "/a"), page("p2", at(20), "/b")]
-    state, before = fold(events)
+    before = both(events)
     assert (before.sessions, before.last_session_pages) == (2, ("/b",))
 
-    state, after = apply(state, active("a1", at(10), 7, "/a"))
+    after = both([*events, active("a1", at(10), 7, "/a")])
 
     assert (after.sessions, after.last_session_pages) == (1, ("/a", "/b"))
     assert after.last_session_started_at == at(0)
-    assert after == recompute([*events, active("a1", at(10), 7, "/a")])
 
 
 def test_two_tabs_at_once() -> None:
@@ -161,13 +145,6 @@ def test_the_most_recent_session_is_the_one_that_ended_last() -> None:
     aggregate = both(events)
     assert aggregate.last_session_pages == ("/long",)
     assert aggregate.last_session_started_at == at(0)
-
-
-def test_apply_does_not_change_the_state_it_was_given() -> None:
-    state, aggregate = fold([page("p1", at(0))])
-    apply(state, page("p2", at(1), "/b"))
-    assert state.aggregate == aggregate
-    assert state.event_count == 1
 
 
 # -- companies -----------------------------------------------------------------------------------
@@ -219,32 +196,3 @@ def test_combine_of_nothing_and_of_a_repeated_visitor() -> None:
     assert combine([]) == CompanyAggregate()
     with pytest.raises(InvalidInputError):
         combine([("ann", VisitorAggregate()), ("ann", VisitorAggregate())])
-
-
-# -- sealing ---------------------------------------------------------------------------------------
-
-
-def test_seal_keeps_the_aggregate_and_drops_the_events() -> None:
-    events: list[Event] = [page("p1", at(0), "/a", query="utm_source=g"), active("a1", at(1), 9)]
-    state, aggregate = fold(events)
-    sealed = seal(state, at(2))
-    assert sealed.event_count == 0
-    assert sealed.aggregate == aggregate
-    assert seal(state, at(1)) is state  # nothing ended before 09:01
-
-    later: list[Event] = [page("p2", at(60), "/b", session="s2"), page("p3", at(61), "/c")]
-    for event in later:
-        sealed, after = apply(sealed, event)
-    assert after == recompute(events + later)
-    assert after.sessions == 3
-
-
-def test_an_event_too_close_to_a_sealed_part_is_refused() -> None:
-    state, _ = fold([page("p1", at(0)), page("p2", at(5))])
-    sealed = seal(state, at(6))
-    with pytest.raises(SealedError):
-        apply(sealed, active("a1", at(20), 5))  # 15 minutes after 09:05: would join it
-    with pytest.raises(SealedError):
-        apply(sealed, page("p0", at(-30)))  # before it
-    _, aggregate = apply(sealed, active("a1", at(20, 1), 5))
-    assert aggregate.sessions == 2
