@@ -6,7 +6,6 @@ of one visitor or company: its activity (`hearth.collect`), its company's, and w
 mirror says (matching, the chosen Account's and the person's custom values, Opportunities).
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,6 @@ from hearth.segments import (
     Rule,
     catalogue,
     company_facts,
-    evaluate,
     parse_rule,
     to_json,
     visitor_facts,
@@ -43,7 +41,6 @@ __all__ = [
     "create_segment",
     "delete_segment",
     "list_segments",
-    "matching",
     "segment_catalogue",
     "visitor_facts_of",
 ]
@@ -202,10 +199,3 @@ def company_facts_of(
         opportunities=opportunities,
         account_custom=account_custom,
     )
-
-
-def matching(
-    stored: Sequence[StoredSegment], facts: dict[str, FactValue], *, now: datetime
-) -> list[StoredSegment]:
-    """The segments whose rule `facts` satisfy."""
-    return [segment for segment in stored if evaluate(segment.rule, facts, now=now)]

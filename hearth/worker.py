@@ -106,7 +106,7 @@ def _pending(engine: Engine, workspace_id: int) -> tuple[bool, bool]:
         if connection is None:
             return False, False
         preflight = connection.preflight
-        blocked = preflight is not None and not PreflightReport.from_json(json.dumps(preflight)).ok
+        blocked = preflight is not None and not PreflightReport.from_data(preflight).ok
         return preflight is None or blocked, connection.provisioning is None
 
 
@@ -295,8 +295,6 @@ class Worker:
         self._client_options = client_options
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # The latest rounds, newest last: what an operator (or a test) inspects.
-        self.rounds: list[WorkspaceRound] = []
 
     def wake(self, _workspace_id: int | None = None) -> None:
         """Start a round now (thread-safe: the web app calls it from request threads)."""
@@ -317,7 +315,6 @@ class Worker:
                     options=self._options,
                     client_options=self._client_options,
                 )
-                self.rounds = [*self.rounds[-99:], outcome]
                 _logger.info(
                     "workspace %s: %s %s", workspace_id, outcome.outcome, outcome.detail or ""
                 )

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hearth.collect.tables import (
@@ -45,6 +44,7 @@ from hearth.collect.tables import (
 from hearth.identity.email_companies import company_domain_from_email
 from hearth.identity.ip_addresses import ip_for_storage, is_public, parse_ip
 from hearth.identity.ip_resolvers import CompanyResolver
+from hearth.storage.engine import insert_for
 from hearth.tracking.aggregates import (
     UTM_FIELDS,
     CompanyAggregate,
@@ -145,7 +145,7 @@ def _visitor_for(session: Session, workspace_id: int, anonymous_id: str, now: da
     # Two tabs of a new visitor report at once: the first alias wins, and the other batch
     # joins its visitor (the database serialises the two inserts; the loser sees the winner's).
     claimed = session.execute(
-        _insert_for(session, visitor_aliases)
+        insert_for(session, visitor_aliases)
         .values(workspace_id=workspace_id, anonymous_id=anonymous_id, visitor_id=visitor_id)
         .on_conflict_do_nothing(index_elements=["workspace_id", "anonymous_id"])
         .returning(visitor_aliases.c.visitor_id)
@@ -168,12 +168,6 @@ def _lock(session: Session, visitor_id: int) -> None:
     then rebuild its visits and aggregates one after the other, never from the same old state.
     SQLite serialises writers by itself; PostgreSQL needs the row lock."""
     session.execute(select(visitors.c.id).where(visitors.c.id == visitor_id).with_for_update())
-
-
-def _insert_for(session: Session, table: Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both speak it)."""
-    build = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return build(table)
 
 
 def _empty_aggregate() -> dict[str, Any]:
@@ -238,7 +232,7 @@ def _store(session: Session, workspace_id: int, visitor_id: int, batch: ParsedBa
     # One statement with the rows as parameters (not a VALUES list built per batch), so its
     # compiled form is cached and reused by every batch.
     statement = (
-        _insert_for(session, tracked_events)
+        insert_for(session, tracked_events)
         .on_conflict_do_nothing(index_elements=["workspace_id", "anonymous_id", "event_id"])
         .returning(tracked_events.c.event_id, sort_by_parameter_order=True)
     )
@@ -539,9 +533,7 @@ def _refresh(
     changed = visitor_changes(old, new)
     if syncable and changed and newest is not None:
         mark_outbox(session, workspace_id, "visitor", str(visitor_id), changed, newest)
-    company: str | None = session.scalar(
-        select(visitors.c.company_domain).where(visitors.c.id == visitor_id)
-    )
+    company: str | None = row.company_domain
     for domain in sorted(left | ({company} if company is not None else set())):
         refresh_company(session, workspace_id, domain, newest if syncable else None)
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Row, Table, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -32,6 +31,7 @@ from hearth.mirror.tables import (
     mirror_opportunities,
     mirror_users,
 )
+from hearth.storage.engine import insert_for
 
 __all__ = ["UPSERT_BATCH_SIZE", "MirrorRepository", "SqlMirrorView", "Synced"]
 
@@ -136,13 +136,7 @@ class MirrorRepository:
         return written
 
     def _upsert_statement(self, table: Table) -> Insert:
-        dialect = self._session.get_bind().dialect.name
-        if dialect == "postgresql":
-            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
-        elif dialect == "sqlite":
-            insert = sqlite.insert(table)
-        else:  # pragma: no cover - parse_database_url admits only these two
-            raise NotImplementedError(f"no upsert for {dialect}")
+        insert = insert_for(self._session, table)
         excluded = insert.excluded
         stored_stamp = table.c.system_modstamp
         new_stamp = excluded.system_modstamp

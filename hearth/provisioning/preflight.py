@@ -160,7 +160,12 @@ class PreflightReport:
 
     @classmethod
     def from_json(cls, text: str) -> PreflightReport:
-        return cls(tuple(Finding(**f) for f in json.loads(text)["findings"]))
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PreflightReport:
+        """From the parsed JSON form, as stored with the connection."""
+        return cls(tuple(Finding(**f) for f in data["findings"]))
 
 
 # -- the rules, as data ----------------------------------------------------------------------

@@ -2,14 +2,21 @@
 
 from pathlib import Path
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from hearth.errors import ConfigError
 
-__all__ = ["create_engine_for", "database_failure_reason", "parse_database_url"]
+__all__ = [
+    "create_engine_for",
+    "database_failure_reason",
+    "insert_for",
+    "parse_database_url",
+]
 
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
 # Hearth speaks psycopg 3 only; the bare spellings are what people copy from their hosting panel.
@@ -56,6 +63,17 @@ def create_engine_for(url: str) -> Engine:
     engine = create_engine(parsed)
     event.listen(engine, "connect", _apply_sqlite_pragmas)
     return engine
+
+
+def insert_for(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` in the session's dialect, which knows ON CONFLICT (both
+    databases Hearth runs on speak it)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")  # pragma: no cover
 
 
 def _create_sqlite_directory(url: URL) -> None:

@@ -30,7 +30,6 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hearth.collect.bots import Traffic, classify
@@ -41,6 +40,7 @@ from hearth.collect.sites import sync_since
 from hearth.collect.tables import collect_counts, visitor_aliases, visitors
 from hearth.errors import NotFoundError
 from hearth.identity.ip_resolvers import CompanyResolver
+from hearth.storage.engine import insert_for
 from hearth.tracking.events import DEFAULT_LIMITS, BatchRejected, ParsedBatch, parse_batch
 from hearth.web.context import WebContext
 from hearth.web.sessions import SignedIn
@@ -111,19 +111,20 @@ def collect_router(
 
     def count(session: Session, workspace_id: int, kinds: Counter[str]) -> None:
         day = ctx.clock().date()
-        dialect = session.get_bind().dialect.name
-        build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for kind, amount in kinds.items():
-            if amount:
-                statement = build(collect_counts).values(
-                    workspace_id=workspace_id, day=day, kind=kind, count=amount
-                )
-                session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["workspace_id", "day", "kind"],
-                        set_={"count": collect_counts.c.count + statement.excluded.count},
-                    )
-                )
+        rows = [
+            {"workspace_id": workspace_id, "day": day, "kind": kind, "count": amount}
+            for kind, amount in kinds.items()
+            if amount
+        ]
+        if rows:
+            statement = insert_for(session, collect_counts)
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["workspace_id", "day", "kind"],
+                    set_={"count": collect_counts.c.count + statement.excluded.count},
+                ),
+                rows,
+            )
 
     def accept(request: Request, batch: ParsedBatch) -> dict[str, Any]:
         with Session(ctx.engine) as session, session.begin():

@@ -28,6 +28,7 @@ from hearth.connections import (
     start_authorization,
 )
 from hearth.errors import HearthError
+from hearth.provisioning.preflight import PreflightReport
 from hearth.salesforce.errors import SalesforceError
 from hearth.storage.models import User, Workspace
 from hearth.sync import Phase, list_mappings, load_states
@@ -80,7 +81,7 @@ class ConnectionState(BaseModel):
             return False
         if self.preflight is None:
             return True
-        blocked = any(f.get("severity") == "blocking" for f in self.preflight["findings"])
+        blocked = not PreflightReport.from_data(self.preflight).ok
         return not blocked and (not self.sync or any(o.phase != "incremental" for o in self.sync))
 
 
